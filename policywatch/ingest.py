@@ -1,0 +1,208 @@
+"""Turn crawl results into stored versions, changes and outbox rows.
+
+Each document is handled in one transaction: its version, its change and the deliveries that change triggers are
+committed together or not at all, so an interrupted run leaves no half-written version and loses no notification.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+
+import storage
+from diffing import diff_paragraphs, fingerprint, ops_to_json
+from diffing.targets import compare_commitments, extract_commitments
+from notifier.events import Event
+from notifier.subscriptions import Subscription, matches
+from spiders.items import DocumentPage, FetchFailure, ListingPage, NotModified
+from storage import repo
+
+from .config import Config
+from .events import event_tags, review_url
+
+log = logging.getLogger("policywatch")
+
+
+@dataclass
+class PortalRun:
+    """What one cycle saw of one portal."""
+
+    name: str
+    portal_id: int
+    baseline: bool  # first successful cycle of this portal: record, do not alert per document
+    list_pages_ok: int = 0
+    list_failures: list[str] = field(default_factory=list)
+    document_failures: list[str] = field(default_factory=list)
+    new: int = 0
+    revised: int = 0
+    unchanged: int = 0
+    not_modified: int = 0
+    formatting: int = 0
+    change_ids: list[int] = field(default_factory=list)
+    linked: set[str] = field(default_factory=set)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.list_failures) and self.list_pages_ok == 0
+
+
+def subscriptions_of(config: Config) -> list[Subscription]:
+    return [
+        Subscription(
+            name=s.name, urls=tuple(s.urls), portals=tuple(s.portals), events=tuple(s.events),
+            keywords=tuple(s.keywords), mode=s.mode,
+        )
+        for s in config.subscriptions
+    ]
+
+
+class Ingestor:
+    """Stores what the spiders yield. One instance per cycle; not thread-safe (Scrapy calls it from one thread)."""
+
+    def __init__(self, *, engine: Engine, config: Config, portals: dict[str, PortalRun], run_id: int) -> None:
+        self.engine = engine
+        self.config = config
+        self.portals = portals
+        self.run_id = run_id
+        self.subscriptions = subscriptions_of(config)
+        self.storage_errors = 0
+
+    # -- dispatch ------------------------------------------------------------------------------------------------
+    def handle(self, item: object) -> None:
+        if isinstance(item, DocumentPage):
+            self.document(item)
+        elif isinstance(item, NotModified):
+            self.not_modified(item)
+        elif isinstance(item, FetchFailure):
+            self.failure(item)
+        elif isinstance(item, ListingPage):
+            self.listing(item)
+        else:  # pragma: no cover - a programming error, not bad input
+            raise TypeError(f"unexpected item {type(item).__name__}")
+
+    # -- items ---------------------------------------------------------------------------------------------------
+    def listing(self, item: ListingPage) -> None:
+        run = self.portals[item.portal]
+        run.list_pages_ok += 1
+        run.linked.update(url for url, _title in item.links)
+
+    def failure(self, item: FetchFailure) -> None:
+        run = self.portals[item.portal]
+        line = f"portal {item.portal}: {item.url}: {item.reason}"
+        (run.list_failures if item.stage == "list" else run.document_failures).append(line)
+        log.error(line)
+        with storage.session(self.engine) as s:
+            repo.record_fetch_error(
+                session=s, portal_id=run.portal_id, url=item.url, stage=item.stage, kind=item.kind,
+                reason=item.reason, status=item.status, fetched_at=item.fetched_at,
+            )
+            doc = repo.get_document(session=s, url=item.url)
+            if doc is not None and item.stage == "document":
+                doc.last_checked_at = item.fetched_at
+                if item.kind == "not_found":
+                    doc.missing_checks += 1
+                s.add(doc)
+            s.commit()
+
+    def not_modified(self, item: NotModified) -> None:
+        run = self.portals[item.portal]
+        run.not_modified += 1
+        with storage.session(self.engine) as s:
+            doc = repo.get_document(session=s, url=item.url)
+            if doc is not None:
+                doc.last_checked_at = item.fetched_at
+                doc.missing_checks = 0
+                s.add(doc)
+                s.commit()
+
+    def document(self, page: DocumentPage) -> None:
+        run = self.portals[page.portal]
+        exact = fingerprint(page.paragraphs, level="exact")
+        semantic = fingerprint(page.paragraphs, level="semantic")
+        title = (page.title or page.list_title or page.url).strip()
+        with storage.session(self.engine) as s:
+            doc = repo.get_document(session=s, url=page.url)
+            if doc is None:
+                doc = repo.create_document(session=s, portal_id=run.portal_id, url=page.url, title=title, now=page.fetched_at)
+            doc.title = title
+            doc.last_checked_at = page.fetched_at
+            doc.etag = page.headers.get("etag")
+            doc.last_modified = page.headers.get("last-modified")
+            doc.last_length = len(page.body)
+            doc.missing_checks = 0
+            doc.status = "active"
+            prev = repo.latest_version(session=s, document_id=doc.id)  # type: ignore[arg-type]
+            if prev is not None and prev.exact_hash == exact:
+                s.add(doc)
+                s.commit()
+                run.unchanged += 1
+                return
+            commitments = extract_commitments(page.paragraphs)
+            version = repo.add_version(
+                session=s, document=doc, fetched_at=page.fetched_at, title=title, paragraphs=page.paragraphs,
+                exact_hash=exact, semantic_hash=semantic, raw=page.body, final_url=page.final_url,
+                encoding=page.encoding, headers=page.headers, meta=page.metadata or None,
+                commitments=[c.to_json() | {"paragraph": c.paragraph} for c in commitments],
+                attachments=[a.__dict__ for a in page.attachments] or None,
+            )
+            ops: list[dict] = []
+            target_changes: list = []
+            summary_lines: list[str] = []
+            if prev is None:
+                kind = "new"
+            else:
+                old_paragraphs = repo.paragraphs_of(session=s, version=prev)
+                if prev.semantic_hash == semantic:
+                    kind = "formatting"
+                else:
+                    earlier = [v for v in repo.versions_of(session=s, document_id=doc.id) if v.seq < prev.seq]  # type: ignore[arg-type]
+                    back_to = next((v.seq for v in reversed(earlier) if v.semantic_hash == semantic), None)
+                    kind = "reverted" if back_to is not None else "revised"
+                    if back_to is not None:
+                        summary_lines.append(f"回到第{back_to}版")
+                ops = ops_to_json(diff_paragraphs(old_paragraphs, page.paragraphs))
+                if kind == "revised":
+                    target_changes = compare_commitments(extract_commitments(old_paragraphs), commitments)
+                    summary_lines = [t.summary_zh() for t in target_changes] + summary_lines
+            tags = event_tags(kind, [t.change for t in target_changes])
+            change = repo.add_change(
+                session=s, portal_id=run.portal_id, document_id=doc.id, kind=kind,
+                from_seq=prev.seq if prev else None, to_seq=version.seq, detected_at=page.fetched_at, ops=ops,
+                targets=[t.to_json() for t in target_changes], events=sorted(tags), summary="\n".join(summary_lines),
+                baseline=run.baseline,
+            )
+            if not run.baseline:
+                event = Event(
+                    kind=kind, portal=page.portal, title=title, url=page.url,
+                    review_url=review_url(self.config.base_url, change.id), detected_at=page.fetched_at,
+                    tags=frozenset(tags), text="\n".join(page.paragraphs), change_id=change.id,
+                )
+                self._enqueue(s, event, change.id)  # type: ignore[arg-type]
+            s.add(doc)
+            s.commit()
+        run.change_ids.append(change.id)  # type: ignore[arg-type]
+        if kind == "new":
+            run.new += 1
+        elif kind == "formatting":
+            run.formatting += 1
+        else:
+            run.revised += 1
+        log.info("%s: %s %s (v%d)", page.portal, kind, page.url, version.seq)
+
+    def _enqueue(self, s, event: Event, change_id: int) -> None:
+        for sub in self.subscriptions:
+            if not matches(sub, event):
+                continue
+            for url in sub.urls:
+                if sub.mode == "immediate":
+                    repo.enqueue_delivery(
+                        session=s, subscription=sub.name, url=url, dedup_key=f"change:{change_id}",
+                        change_ids=[change_id], now=event.detected_at,
+                    )
+                else:
+                    repo.add_to_digest(
+                        session=s, subscription=sub.name, url=url, dedup_key=f"digest:{sub.mode}:{self.run_id}",
+                        change_id=change_id, now=event.detected_at,
+                    )

@@ -1,0 +1,115 @@
+"""Work the durable outbox: claim a row, build its message, send it through Apprise, record the result.
+
+A row is claimed (status 'sending', attempt counted) and committed before the send; the result is committed right
+after. A process killed between the two leaves the row in 'sending'; the next run (holding the run lock) puts it
+back to 'pending', so that message may be sent once more — never lost, and never re-sent after a recorded success.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy.engine import Engine
+
+import storage
+from notifier.events import Event, ParagraphChange
+from notifier.message import build_message
+from notifier.send import mask_url, send
+from storage import Change, Document, Portal, repo
+
+from .config import Config
+from .events import review_url
+
+log = logging.getLogger("policywatch")
+
+
+@dataclass
+class OutboxReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def event_for_change(s, change: Change, base_url: str | None) -> Event:
+    portal = s.get(Portal, change.portal_id)
+    doc = s.get(Document, change.document_id) if change.document_id else None
+    paragraphs = tuple(
+        ParagraphChange(op=o["op"], old=o.get("old"), new=o.get("new"), spans=tuple(tuple(x) for x in o.get("spans", [])))
+        for o in (change.ops or [])
+    )
+    if change.kind == "new" and doc is not None and not paragraphs:
+        version = repo.get_version(session=s, document_id=doc.id, seq=change.to_seq) if change.to_seq else None
+        if version is not None:
+            texts = repo.paragraphs_of(session=s, version=version)
+            paragraphs = tuple(ParagraphChange(op="insert", old=None, new=t) for t in texts)
+    headlines = tuple(line for line in (change.summary or "").splitlines() if line and not line.startswith("回到第"))
+    detail = "\n".join(line for line in (change.summary or "").splitlines() if line.startswith("回到第"))
+    return Event(
+        kind=change.kind, portal=portal.name if portal else "?", title=doc.title if doc else (portal.name if portal else ""),
+        url=doc.url if doc else "", review_url=review_url(base_url, change.id), detected_at=change.detected_at,
+        tags=frozenset(change.events or [change.kind]), headlines=headlines, paragraphs=paragraphs, detail=detail,
+        change_id=change.id,
+    )
+
+
+def events_for_delivery(s, delivery, base_url: str | None) -> list[Event]:
+    note = delivery.note or {}
+    if note.get("kind") in ("error", "baseline"):
+        return [
+            Event(
+                kind=note["kind"], portal=note.get("portal", ""), title=note.get("title", note.get("portal", "")),
+                url=note.get("url", ""), review_url=(base_url.rstrip("/") + "/") if base_url else None,
+                detected_at=delivery.created_at, tags=frozenset([note["kind"]]), detail=note.get("detail", ""),
+            )
+        ]
+    events = []
+    for cid in repo.delivery_change_ids(session=s, delivery_id=delivery.id):
+        change = s.get(Change, cid)
+        if change is not None:
+            events.append(event_for_change(s, change, base_url))
+    return events
+
+
+def work_outbox(engine: Engine, config: Config, *, ignore_backoff: bool = False, now: datetime | None = None) -> OutboxReport:
+    """Send every due delivery once. Call only while holding the run lock."""
+    report = OutboxReport()
+    with storage.session(engine) as s:
+        released = repo.release_orphaned_deliveries(session=s)
+        s.commit()
+        if released:
+            log.warning("outbox: %d delivery(ies) interrupted by an earlier run will be retried", released)
+        due = repo.due_deliveries(session=s, now=now or datetime.now(timezone.utc), ignore_backoff=ignore_backoff)
+        for delivery in due:
+            started = datetime.now(timezone.utc)
+            if not repo.claim_delivery(session=s, delivery_id=delivery.id, now=started):
+                s.rollback()
+                continue
+            s.commit()
+            events = events_for_delivery(s, delivery, config.base_url)
+            if not events:
+                result_ok, error = False, "nothing to send: its changes are gone"
+            else:
+                message = build_message(events, url=delivery.url)
+                result = send(delivery.url, message)
+                result_ok, error = result.ok, result.error
+            finished = repo.finish_delivery(
+                session=s, delivery_id=delivery.id, ok=result_ok, error=error, now=datetime.now(timezone.utc),
+                max_attempts=config.max_delivery_attempts, backoff=timedelta(seconds=config.delivery_backoff),
+            )
+            s.commit()
+            if finished.status == "sent":
+                report.sent += 1
+            else:
+                line = (
+                    f"subscription {delivery.subscription}: delivery {delivery.id} to {mask_url(delivery.url)} "
+                    f"failed (attempt {finished.attempts}/{config.max_delivery_attempts}): {error}"
+                )
+                report.errors.append(line)
+                log.error(line)
+                if finished.status == "failed":
+                    report.failed += 1
+                else:
+                    report.retrying += 1
+    return report

@@ -1,0 +1,169 @@
+"""One polling cycle: crawl the due portals, store versions and changes, then work the outbox."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from sqlalchemy.engine import Engine
+
+import storage
+from notifier.events import Event
+from notifier.subscriptions import matches
+from spiders.portal import KnownDocument, PortalSpec
+from storage import Portal, Run, repo
+
+from .config import Config, PortalConfig
+from .ingest import Ingestor, PortalRun, subscriptions_of
+from .outbox import OutboxReport, work_outbox
+from .schedule import document_due, portal_due
+
+log = logging.getLogger("policywatch")
+
+
+@dataclass
+class CycleReport:
+    portals: list[PortalRun] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    outbox: OutboxReport = field(default_factory=OutboxReport)
+    storage_errors: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return (
+            not any(p.failed or p.document_failures for p in self.portals)
+            and not self.outbox.errors
+            and not self.storage_errors
+        )
+
+
+def spec_of(p: PortalConfig) -> PortalSpec:
+    return PortalSpec(
+        name=p.name, start_urls=list(p.start_urls), family=p.family, link_selector=p.link_selector,
+        body_selector=p.body_selector, title_selector=p.title_selector, max_pages=p.max_pages,
+        pagination=p.pagination, delay=p.delay, concurrency=p.concurrency, obey_robots=p.obey_robots,
+    )
+
+
+def crawl(jobs: list[tuple[PortalSpec, dict[str, KnownDocument], set[str]]], ingestor: Ingestor, config: Config) -> None:
+    """Run the spiders for all due portals in this process (Scrapy's reactor runs once per process)."""
+    from scrapy.crawler import CrawlerProcess
+
+    from spiders.portal import PortalSpider, crawler_settings
+
+    settings = crawler_settings([spec for spec, _, _ in jobs])
+    settings.update(
+        {
+            "ITEM_PIPELINES": {"policywatch.pipeline.StorePipeline": 300},
+            "POLICYWATCH_INGESTOR": ingestor,
+            "LOG_LEVEL": config.log_level,
+        }
+    )
+    process = CrawlerProcess(settings, install_root_handler=False)
+    for spec, known, recheck in jobs:
+        process.crawl(PortalSpider, spec=spec, known=known, recheck=recheck)
+    process.start()
+
+
+def run_cycle(
+    engine: Engine, config: Config, *, force: bool = False, only: list[str] | None = None, deliver: bool = True
+) -> CycleReport:
+    now = datetime.now(timezone.utc)
+    report = CycleReport()
+    selected = [config.portal(n) for n in only] if only else list(config.portals)
+    jobs = []
+    runs: dict[str, PortalRun] = {}
+    with storage.session(engine) as s:
+        run_row = Run(started_at=now)
+        s.add(run_row)
+        for pc in selected:
+            portal = repo.get_or_create_portal(session=s, name=pc.name, now=now)
+            if not force and not only and not portal_due(portal.last_polled_at, pc.interval, now):
+                report.skipped.append(pc.name)
+                continue
+            docs = repo.portal_documents(session=s, portal_id=portal.id)
+            known = {
+                d.url: KnownDocument(url=d.url, etag=d.etag, last_modified=d.last_modified, last_length=d.last_length)
+                for d in docs
+            }
+            recheck = {
+                d.url for d in docs
+                if d.status == "active" and (force or document_due(d, portal_interval_s=pc.interval, now=now))
+            }
+            runs[pc.name] = PortalRun(name=pc.name, portal_id=portal.id, baseline=not portal.baseline_done)
+            jobs.append((spec_of(pc), known, recheck))
+        s.commit()
+        run_id = run_row.id
+    ingestor = Ingestor(engine=engine, config=config, portals=runs, run_id=run_id)
+    if jobs:
+        crawl(jobs, ingestor, config)
+    report.portals = list(runs.values())
+    report.storage_errors = ingestor.storage_errors
+    finish_portals(engine, config, runs, now=now)
+    if deliver:
+        report.outbox = work_outbox(engine, config)
+    with storage.session(engine) as s:
+        row = s.get(Run, run_id)
+        row.finished_at = datetime.now(timezone.utc)
+        row.ok = report.ok
+        row.stats = {
+            p.name: {"new": p.new, "revised": p.revised, "unchanged": p.unchanged, "not_modified": p.not_modified,
+                     "failed": p.failed, "errors": len(p.list_failures) + len(p.document_failures)}
+            for p in report.portals
+        } | {"_outbox": {"sent": report.outbox.sent, "retrying": report.outbox.retrying, "failed": report.outbox.failed}}
+        s.add(row)
+        s.commit()
+    return report
+
+
+def finish_portals(engine: Engine, config: Config, runs: dict[str, PortalRun], *, now: datetime) -> None:
+    """Update portal health; send the baseline summary after a first good cycle and one error after N bad ones."""
+    subs = subscriptions_of(config)
+    with storage.session(engine) as s:
+        for run in runs.values():
+            portal = s.get(Portal, run.portal_id)
+            portal.last_polled_at = now
+            pc = config.portal(run.name)
+            if run.failed:
+                portal.failures_in_row += 1
+                portal.last_error = run.list_failures[0]
+                if portal.failures_in_row == config.error_after_failures:
+                    detail = f"连续 {portal.failures_in_row} 次抓取失败：{run.list_failures[0]}"
+                    _notify_portal(s, subs, kind="error", portal=run.name, url=pc.start_urls[0], detail=detail,
+                                   dedup_key=f"error:{run.portal_id}:{now.isoformat()}", change_ids=[], now=now)
+            else:
+                portal.failures_in_row = 0
+                portal.last_success_at = now
+                portal.last_error = run.document_failures[0] if run.document_failures else None
+                if not portal.baseline_done:
+                    portal.baseline_done = True
+                    titles = []
+                    for cid in run.change_ids[:5]:
+                        ch = s.get(storage.Change, cid)
+                        doc = s.get(storage.Document, ch.document_id) if ch and ch.document_id else None
+                        if doc is not None:
+                            titles.append(f"· {doc.title}")
+                    detail = f"已建立基线：收录 {len(run.change_ids)} 份文件，此后只通知新文件和修订。"
+                    if titles:
+                        detail += "\n" + "\n".join(titles)
+                        if len(run.change_ids) > len(titles):
+                            detail += f"\n……等 {len(run.change_ids)} 份"
+                    _notify_portal(s, subs, kind="baseline", portal=run.name, url=pc.start_urls[0], detail=detail,
+                                   dedup_key=f"baseline:{run.portal_id}", change_ids=run.change_ids, now=now)
+            s.add(portal)
+        repo.close_digests(session=s, now=now)
+        s.commit()
+
+
+def _notify_portal(s, subs, *, kind, portal, url, detail, dedup_key, change_ids, now) -> None:
+    tags = frozenset(["error"] if kind == "error" else ["new"])
+    event = Event(kind=kind, portal=portal, title=portal, url=url, review_url=None, detected_at=now, tags=tags,
+                  detail=detail)
+    for sub in subs:
+        if sub.keywords and kind == "baseline":
+            sub = type(sub)(**{**sub.__dict__, "keywords": ()})  # a portal summary is not filtered by keywords
+        if not matches(sub, event):
+            continue
+        for u in sub.urls:
+            repo.enqueue_delivery(session=s, subscription=sub.name, url=u, dedup_key=dedup_key, change_ids=change_ids,
+                                  now=now, note={"kind": kind, "portal": portal, "url": url, "detail": detail})
