@@ -21,6 +21,7 @@ from storage import repo
 
 from .config import Config
 from .events import event_tags, review_url
+from .schedule import parse_date
 
 log = logging.getLogger("policywatch")
 
@@ -133,6 +134,9 @@ class Ingestor:
             doc.last_length = len(page.body)
             doc.missing_checks = 0
             doc.status = "active"
+            published = parse_date(page.metadata.get("published"))
+            if published is not None:
+                doc.published_at = published
             prev = repo.latest_version(session=s, document_id=doc.id)  # type: ignore[arg-type]
             if prev is not None and prev.exact_hash == exact:
                 s.add(doc)

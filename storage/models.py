@@ -43,6 +43,7 @@ class Document(SQLModel, table=True):
     first_seen_at: datetime
     last_checked_at: datetime | None = None
     last_changed_at: datetime | None = None
+    published_at: datetime | None = None  # from the page's metadata (发布日期) or URL date; drives the re-check schedule
     etag: str | None = Field(default=None, max_length=500)
     last_modified: str | None = Field(default=None, max_length=200)
     last_length: int | None = None
