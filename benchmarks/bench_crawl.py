@@ -1,0 +1,166 @@
+"""Crawl benchmark: policywatch against a synthetic portal on 127.0.0.1, optionally side by side with urlwatch.
+
+Prints, for N documents: first crawl (documents/s, CPU seconds, peak RSS), a steady-state cycle with nothing changed
+(requests, bytes, CPU), a cycle after 1% of documents were revised (the same, plus whether every revision was
+found), and the database size. With --urlwatch it installs urlwatch into a temporary virtualenv, runs the same
+crawl and steady-state cycle with one job per document URL, and prints the ratios.
+
+Rerun: .venv/bin/python benchmarks/bench_crawl.py --docs 2000 [--shape trs|hanweb] [--urlwatch]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+
+class Portal:
+    def __init__(self, docs: int, shape: str) -> None:
+        self.proc = subprocess.Popen([sys.executable, str(HERE / "portalgen.py"), "--docs", str(docs), "--shape", shape],
+                                     stdout=subprocess.PIPE, text=True)
+        self.start_url = self.proc.stdout.readline().strip()
+        self.base = self.start_url.split("/", 3)[:3]
+        self.base = "/".join(self.base)
+
+    def control(self, path: str) -> dict:
+        with urllib.request.urlopen(f"{self.base}/_control/{path}", timeout=30) as r:
+            return json.loads(r.read())
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait()
+
+
+def measure(cmd: list[str], env: dict | None = None, cwd: Path | None = None) -> dict:
+    """Run a command; return wall seconds, CPU seconds (user+sys) and peak RSS in MB of the process tree's largest."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, cwd=cwd, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    err = proc.stderr.read()
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024,
+            "rc": os.waitstatus_to_exitcode(status), "stderr": err[-2000:]}
+
+
+def policywatch(args: argparse.Namespace, portal: Portal, work: Path) -> dict:
+    db = work / "pw.db"
+    config = work / "pw.toml"
+    pages = args.docs // 20 + 5
+    config.write_text(
+        f'database_url = "sqlite:///{db}"\n'
+        "[[portals]]\n"
+        f'name = "bench"\nstart_urls = ["{portal.start_url}"]\nfamily = "{args.shape}"\n'
+        f'max_pages = {pages}\ninterval = "1s"\ndelay = 0\nconcurrency = {args.concurrency}\nobey_robots = false\n',
+        encoding="utf-8",
+    )
+    pw = [str(ROOT / ".venv/bin/policywatch"), "--config", str(config), "run"]
+    out: dict = {}
+    portal.control("reset")
+    first = measure(pw)
+    stats = portal.control("stats")
+    exported = json.loads(subprocess.run([*pw[:-1], "export", "--compact"], capture_output=True, text=True).stdout)
+    out["first"] = first | {"requests": stats["requests"], "bytes": stats["bytes"],
+                            "documents": len(exported["documents"])}
+    out["db_mb_first"] = db.stat().st_size / 1e6
+    time.sleep(1.2)
+    portal.control("reset")
+    steady = measure(pw)
+    out["steady"] = steady | portal.control("stats")
+    revised = portal.control(f"revise?fraction={args.revise}&seed=7")["revised"]
+    time.sleep(1.2)
+    portal.control("reset")
+    forced = measure([*pw, "--force"])
+    out["revised_cycle"] = forced | portal.control("stats")
+    exported = json.loads(subprocess.run([*pw[:-1], "export", "--compact"], capture_output=True, text=True).stdout)
+    found = {c["document_url"] for c in exported["changes"] if c["kind"] == "revised"}
+    ids_found = {int(u.rsplit("_", 1)[1].split(".")[0]) - 100000 for u in found}
+    out["revisions_expected"] = len(revised)
+    out["revisions_found"] = len(ids_found & set(revised))
+    out["false_changes"] = len(ids_found - set(revised))
+    out["db_mb"] = db.stat().st_size / 1e6 + sum(p.stat().st_size for p in work.glob("pw.db-wal")) / 1e6
+    return out
+
+
+def urlwatch(args: argparse.Namespace, portal: Portal, work: Path) -> dict:
+    venv = work / "uw-venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(venv / "bin/pip"), "install", "-q", "urlwatch"], check=True)
+    urls = [portal.base + _doc_path(args.shape, i) for i in range(1, args.docs + 1)]
+    jobs = work / "urls.yaml"
+    jobs.write_text("\n---\n".join(f"url: {u}\nname: d{i}" for i, u in enumerate(urls)) + "\n", encoding="utf-8")
+    cfg = work / "urlwatch.yaml"
+    cfg.write_text("report:\n  stdout: {enabled: false}\n  text: {details: false}\n", encoding="utf-8")
+    cache = work / "cache.db"
+    cmd = [str(venv / "bin/urlwatch"), "--urls", str(jobs), "--config", str(cfg), "--cache", str(cache)]
+    out: dict = {}
+    portal.control("reset")
+    out["first"] = measure(cmd) | portal.control("stats")
+    portal.control("reset")
+    out["steady"] = measure(cmd) | portal.control("stats")
+    out["db_mb"] = cache.stat().st_size / 1e6
+    return out
+
+
+def _doc_path(shape: str, i: int) -> str:
+    sys.path.insert(0, str(HERE))
+    from portalgen import Portal as Gen
+
+    return Gen(1, shape).doc_path(i)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description="policywatch crawl benchmark")
+    ap.add_argument("--docs", type=int, default=2000)
+    ap.add_argument("--shape", choices=["trs", "hanweb"], default="trs")
+    ap.add_argument("--concurrency", type=int, default=16, help="requests per host for policywatch (politeness off)")
+    ap.add_argument("--revise", type=float, default=0.01)
+    ap.add_argument("--urlwatch", action="store_true", help="also run urlwatch (installed into a temp virtualenv)")
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="pw-bench-"))
+    portal = Portal(args.docs, args.shape)
+    try:
+        pw = policywatch(args, portal, work)
+        uw = urlwatch(args, portal, work) if args.urlwatch else None
+    finally:
+        portal.stop()
+    f, s, r = pw["first"], pw["steady"], pw["revised_cycle"]
+    print(f"policywatch crawl benchmark — {args.docs} documents, {args.shape} shape, pages 30–60 KB, 127.0.0.1")
+    print(f"first crawl:   {f['documents']} documents in {f['wall']:.1f} s = {f['documents'] / f['wall']:.0f} docs/s, "
+          f"CPU {f['cpu']:.1f} s, peak RSS {f['rss_mb']:.0f} MB, {f['requests']} requests, {f['bytes'] / 1e6:.1f} MB")
+    print(f"steady cycle:  {s['requests']} requests, {s['bytes'] / 1e3:.1f} KB, CPU {s['cpu']:.2f} s, wall {s['wall']:.1f} s "
+          f"(by kind {s['by_kind']})")
+    print(f"1% revised, run --force: {r['requests']} requests ({r['by_status']}), {r['bytes'] / 1e6:.2f} MB, "
+          f"CPU {r['cpu']:.1f} s; revisions found {pw['revisions_found']}/{pw['revisions_expected']}, "
+          f"false changes {pw['false_changes']}")
+    print(f"database:      {pw['db_mb']:.1f} MB ({pw['db_mb'] * 1e3 / args.docs:.1f} KB/document)")
+    for name, res in (("first", f), ("steady", s), ("revised", r)):
+        if res["rc"] not in (0,):
+            print(f"  note: {name} cycle exited {res['rc']}: {res['stderr'].strip().splitlines()[-1:]}")
+    if uw:
+        uf, us = uw["first"], uw["steady"]
+        print(f"urlwatch first: {args.docs / uf['wall']:.0f} docs/s, CPU {uf['cpu']:.1f} s, peak RSS {uf['rss_mb']:.0f} MB, "
+              f"{uf['requests']} requests")
+        print(f"urlwatch steady: {us['requests']} requests, {us['bytes'] / 1e3:.1f} KB, CPU {us['cpu']:.2f} s")
+        print(f"urlwatch database: {uw['db_mb']:.1f} MB")
+        print(f"ratios (policywatch / urlwatch): first-crawl speed {(f['documents'] / f['wall']) / (args.docs / uf['wall']):.2f}x, "
+              f"steady requests {s['requests'] / max(1, us['requests']):.3f}, steady bytes {s['bytes'] / max(1, us['bytes']):.3f}, "
+              f"database {pw['db_mb'] / max(1e-9, uw['db_mb']):.2f}")
+    print(f"rerun: .venv/bin/python benchmarks/bench_crawl.py --docs {args.docs} --shape {args.shape}"
+          + (" --urlwatch" if args.urlwatch else ""))
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
