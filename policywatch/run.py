@@ -160,9 +160,7 @@ def _notify_portal(s, subs, *, kind, portal, url, detail, dedup_key, change_ids,
     event = Event(kind=kind, portal=portal, title=portal, url=url, review_url=None, detected_at=now, tags=tags,
                   detail=detail)
     for sub in subs:
-        if sub.keywords and kind == "baseline":
-            sub = type(sub)(**{**sub.__dict__, "keywords": ()})  # a portal summary is not filtered by keywords
-        if not matches(sub, event):
+        if not matches(sub, event):  # portal summaries and errors are not filtered by keywords
             continue
         for u in sub.urls:
             repo.enqueue_delivery(session=s, subscription=sub.name, url=u, dedup_key=dedup_key, change_ids=change_ids,
