@@ -1,5 +1,6 @@
 """Pure text functions for comparing policy versions: normalisation, outline markers, paragraph alignment,
-number-aware inline diff and renderers. No I/O, no clock-dependent results, nothing logged at import."""
+number-aware inline diff and renderers. No I/O, no logging, nothing read at import (OpenCC loads on first use).
+The only clock use is the inline diff's time budget (``inline_diff(timelimit=...)``)."""
 from __future__ import annotations
 
 from .align import OPS, ParagraphOp, apply_ops, diff_paragraphs, ops_from_json, timeline

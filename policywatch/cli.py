@@ -21,15 +21,28 @@ class CliError(Exception):
         self.code = code
 
 
+_LIBRARY_LOGGERS = ("scrapy", "twisted", "apprise", "urllib3", "py.warnings", "readability", "filelock", "spiders",
+                    "asyncio")
+
+
+class _OwnMessagesOnly(logging.Filter):
+    """Libraries' own messages (Scrapy's retry tracebacks, Apprise's per-send lines) are replaced by our one-line
+    errors; they are shown only at log_level DEBUG. A handler filter, because Scrapy resets its loggers' levels."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.name.startswith(_LIBRARY_LOGGERS)
+
+
 def _setup_logging(level: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("policywatch: %(levelname)s: %(message)s"))
+    handler.setLevel(getattr(logging, level))
+    if level != "DEBUG":
+        handler.addFilter(_OwnMessagesOnly())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING)
     log.setLevel(getattr(logging, level))
-    for noisy in ("scrapy", "twisted", "apprise", "py.warnings", "readability", "readability.readability", "filelock"):
-        logging.getLogger(noisy).setLevel(logging.ERROR if level != "DEBUG" else logging.DEBUG)
 
 
 def _config_path(args) -> Path:

@@ -52,7 +52,7 @@ class PortalConfig(_Strict):
     title_selector: str | None = None
     interval: float = 3600.0
     max_pages: Annotated[int, Field(ge=1, le=1000)] = 3
-    pagination: Literal["index_0based", "index_1based"] | None = None
+    pagination: Literal["auto", "index_0based", "index_1based", "none"] | None = None
     delay: Annotated[float, Field(ge=0)] = 1.0
     concurrency: Annotated[int, Field(ge=1, le=32)] = 1
     obey_robots: bool = True

@@ -71,6 +71,17 @@ class Ingestor:
         self.storage_errors = 0
 
     # -- dispatch ------------------------------------------------------------------------------------------------
+    def safe_handle(self, item: object) -> None:
+        """handle(), but a storage failure is logged and counted instead of stopping the crawl. The failed item's
+        transaction was rolled back, so nothing half-written remains; the document is fetched again next cycle."""
+        try:
+            self.handle(item)
+        except Exception as exc:
+            self.storage_errors += 1
+            log.error("storing %s %s failed: %s", type(item).__name__, getattr(item, "url", "?"),
+                      str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            log.debug("storage failure", exc_info=True)
+
     def handle(self, item: object) -> None:
         if isinstance(item, DocumentPage):
             self.document(item)
@@ -91,7 +102,7 @@ class Ingestor:
 
     def failure(self, item: FetchFailure) -> None:
         run = self.portals[item.portal]
-        line = f"portal {item.portal}: {item.url}: {item.reason}"
+        line = f"portal {item.portal}: " + (item.reason if item.url in item.reason else f"{item.url}: {item.reason}")
         (run.list_failures if item.stage == "list" else run.document_failures).append(line)
         log.error(line)
         with storage.session(self.engine) as s:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy.engine import Engine
 
 import storage
+from diffing.targets import Commitment
 from notifier.events import Event, ParagraphChange
 from notifier.message import build_message
 from notifier.send import mask_url, send
@@ -39,19 +40,46 @@ def event_for_change(s, change: Change, base_url: str | None) -> Event:
         ParagraphChange(op=o["op"], old=o.get("old"), new=o.get("new"), spans=tuple(tuple(x) for x in o.get("spans", [])))
         for o in (change.ops or [])
     )
-    if change.kind == "new" and doc is not None and not paragraphs:
-        version = repo.get_version(session=s, document_id=doc.id, seq=change.to_seq) if change.to_seq else None
-        if version is not None:
-            texts = repo.paragraphs_of(session=s, version=version)
-            paragraphs = tuple(ParagraphChange(op="insert", old=None, new=t) for t in texts)
     headlines = tuple(line for line in (change.summary or "").splitlines() if line and not line.startswith("回到第"))
     detail = "\n".join(line for line in (change.summary or "").splitlines() if line.startswith("回到第"))
+    if change.kind == "new" and doc is not None:
+        version = repo.get_version(session=s, document_id=doc.id, seq=change.to_seq) if change.to_seq else None
+        if version is not None:
+            headlines = new_document_headlines(version.commitments or [])
+            detail = excerpt(repo.paragraphs_of(session=s, version=version))
     return Event(
         kind=change.kind, portal=portal.name if portal else "?", title=doc.title if doc else (portal.name if portal else ""),
         url=doc.url if doc else "", review_url=review_url(base_url, change.id), detected_at=change.detected_at,
         tags=frozenset(change.events or [change.kind]), headlines=headlines, paragraphs=paragraphs, detail=detail,
         change_id=change.id,
     )
+
+
+NEW_DOC_HEADLINES = 5
+EXCERPT_CHARS = 160
+
+
+def new_document_headlines(commitments: list[dict]) -> tuple[str, ...]:
+    """The first targets of a new document, as "目标：… 下降3%以上（2021年底）" lines."""
+    lines = []
+    for d in commitments:
+        if d.get("kind") != "target":
+            continue
+        c = Commitment(**{k: d.get(k) for k in Commitment.__dataclass_fields__ if k in d})
+        when = c.when_zh()
+        lines.append(f"目标：{c.metric} {c.amount_zh()}" + (f"（{when}）" if when else ""))
+    if len(lines) > NEW_DOC_HEADLINES:
+        lines = lines[:NEW_DOC_HEADLINES] + [f"……共 {len(lines)} 项目标"]
+    return tuple(lines)
+
+
+def excerpt(paragraphs: list[str]) -> str:
+    """The opening of a document's text, cut at a sentence end near EXCERPT_CHARS."""
+    text = "".join(p for p in paragraphs[:6])
+    if len(text) <= EXCERPT_CHARS:
+        return text
+    cut = max(text.rfind(ch, 0, EXCERPT_CHARS) for ch in "。；！？")
+    return (text[: cut + 1] if cut > EXCERPT_CHARS // 2 else text[:EXCERPT_CHARS] + "……")
 
 
 def events_for_delivery(s, delivery, base_url: str | None) -> list[Event]:

@@ -41,28 +41,22 @@ def spec_of(p: PortalConfig) -> PortalSpec:
     return PortalSpec(
         name=p.name, start_urls=list(p.start_urls), family=p.family, link_selector=p.link_selector,
         body_selector=p.body_selector, title_selector=p.title_selector, max_pages=p.max_pages,
-        pagination=p.pagination, delay=p.delay, concurrency=p.concurrency, obey_robots=p.obey_robots,
+        pagination={"index_0based": "trs_index"}.get(p.pagination or "", p.pagination), delay=p.delay, concurrency=p.concurrency, obey_robots=p.obey_robots,
     )
 
 
 def crawl(jobs: list[tuple[PortalSpec, dict[str, KnownDocument], set[str]]], ingestor: Ingestor, config: Config) -> None:
     """Run the spiders for all due portals in this process (Scrapy's reactor runs once per process)."""
-    from scrapy.crawler import CrawlerProcess
+    from spiders.runner import run_cycle as crawl_cycle
 
-    from spiders.portal import PortalSpider, crawler_settings
-
-    settings = crawler_settings([spec for spec, _, _ in jobs])
-    settings.update(
-        {
-            "ITEM_PIPELINES": {"policywatch.pipeline.StorePipeline": 300},
-            "POLICYWATCH_INGESTOR": ingestor,
-            "LOG_LEVEL": config.log_level,
-        }
+    crawl_cycle(
+        [spec for spec, _, _ in jobs],
+        known={spec.name: known for spec, known, _ in jobs},
+        recheck={spec.name: recheck for spec, _, recheck in jobs},
+        on_item=ingestor.safe_handle,
+        settings={"LOG_LEVEL": config.log_level},
+        install_root_handler=False,
     )
-    process = CrawlerProcess(settings, install_root_handler=False)
-    for spec, known, recheck in jobs:
-        process.crawl(PortalSpider, spec=spec, known=known, recheck=recheck)
-    process.start()
 
 
 def run_cycle(

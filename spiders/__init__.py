@@ -1,0 +1,6 @@
+"""Portal crawling and page extraction.
+
+Modules: ``extract`` (decode_body, extract_document, extract_links, next_pages, classify_failure), ``portal``
+(PortalSpec, KnownDocument, PortalSpider), ``settings`` (crawler_settings), ``runner`` (run_cycle),
+``families`` (CMS adapters), ``items`` (what the spider yields). Importing this package imports nothing else.
+"""

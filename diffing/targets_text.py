@@ -1,0 +1,114 @@
+"""Private text normalisation for the targets extractor, with a map back to the original text.
+
+The extractor matches its patterns on a normalised copy of each paragraph (pinyin annotations and
+whitespace removed, full-width ASCII folded, Traditional converted to Simplified) but must quote the
+paragraph exactly as given. `MappedText` keeps, for every normalised character, the index of the
+original character it came from, so any span of the normalised text can be cut out of the original.
+
+This is deliberately small; the lead will later point it at `diffing.normalize`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# A tone-marked pinyin syllable in ASCII or full-width parentheses, glued to the CJK character it glosses.
+_PINYIN_RE = re.compile(rf"(?<=[{_CJK}])[(（]([a-zü]{{0,5}}[{_TONED}][a-zü{_TONED}]{{0,5}})[)）]")
+_SYLLABLE_RE = re.compile(
+    r"(?:[bpmfdtnlgkhjqxrzcsyw]|zh|ch|sh)?(?:a|o|e|ai|ei|ao|ou|an|en|ang|eng|ong|er|i|ia|ie|iao|iu|"
+    r"ian|in|iang|ing|iong|u|ua|uo|uai|ui|uan|un|uang|ueng|ü|üe|üan|ün|ue|n|ng|m)"
+)
+_TAIL_GLOSS_RE = re.compile(rf"[(（][a-zü{_TONED}]{{1,7}}[)）]")
+_SPACE = set(" \t\r\n\f\v\u3000\xa0\u200b\u2002\u2003\u2009\ufeff")
+
+
+def _deaccent(s: str) -> str:
+    out = []
+    for ch in s:
+        if ch == "ü":
+            out.append(ch)
+            continue
+        base = unicodedata.normalize("NFD", ch)[0]
+        out.append("ü" if ch in "ǖǘǚǜ" else base)
+    return "".join(out)
+
+
+def pinyin_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of pinyin annotations such as `(wǎng)` that follow a CJK character."""
+    return [m.span() for m in _PINYIN_RE.finditer(text) if _SYLLABLE_RE.fullmatch(_deaccent(m.group(1)))]
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def _fold(ch: str) -> str:
+    o = ord(ch)
+    if 0xFF01 <= o <= 0xFF5E and ch != "？":  # keep the full-width question mark: ASCII "?" marks lost characters
+        return chr(o - 0xFEE0)
+    return ch
+
+
+@dataclass(frozen=True)
+class MappedText:
+    """A normalised text and, for each of its characters, the index of the source character."""
+
+    original: str
+    text: str
+    pos: tuple[int, ...]
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """Original [a, b) covering normalised [start, end); trailing annotations are kept, spaces trimmed."""
+        if start >= end:
+            return (self.pos[start] if start < len(self.pos) else len(self.original),) * 2
+        a = self.pos[start]
+        b = self.pos[end] if end < len(self.pos) else len(self.original)
+        while b > a and self.original[b - 1] in _SPACE:
+            b -= 1
+        # Never run past the last kept character into unrelated deleted text other than an annotation.
+        last = self.pos[end - 1] + 1
+        tail = self.original[last:b]
+        if tail and not all(c in _SPACE for c in tail) and not _TAIL_GLOSS_RE.fullmatch(tail.strip()):
+            b = last
+        return a, b
+
+    def quote(self, start: int, end: int) -> str:
+        """The exact original substring behind normalised [start, end)."""
+        a, b = self.original_span(start, end)
+        return self.original[a:b]
+
+
+def normalise(text: str, strip_pinyin: bool = True) -> MappedText:
+    """Normalise one paragraph for matching; guarantees `len(result.text) == len(result.pos)`.
+
+    Removes pinyin annotations (when `strip_pinyin`) and all whitespace, folds full-width ASCII to
+    half-width, and converts Traditional to Simplified characters one for one.
+    """
+    deleted = [False] * len(text)
+    if strip_pinyin:
+        for a, b in pinyin_spans(text):
+            for i in range(a, b):
+                deleted[i] = True
+    kept_idx = [i for i, ch in enumerate(text) if not deleted[i] and ch not in _SPACE]
+    kept = "".join(_fold(text[i]) for i in kept_idx)
+    if kept and any(ord(c) > 0x2E7F for c in kept):
+        conv = _t2s().convert(kept)
+        if len(conv) != len(kept):  # a phrase mapping changed the length: fall back to single characters
+            conv = "".join(_t2s().convert(c) or c for c in kept)
+            if len(conv) != len(kept):
+                conv = kept
+        kept = conv
+    return MappedText(text, kept, tuple(kept_idx))
+
+
+def count_pinyin(paragraphs) -> int:
+    """How many pinyin annotations the paragraphs carry (used to decide whether to strip them)."""
+    return sum(len(pinyin_spans(p)) for p in paragraphs)

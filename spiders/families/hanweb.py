@@ -1,0 +1,81 @@
+"""Hanweb JCMS (大汉): /art/Y/M/D/art_<col>_<id>.html documents, jpage <datastore> list data.
+
+A column page embeds its first records as XML inside ``<script type="text/xml"><datastore>``; each
+``<record>`` holds an HTML fragment whose ``<a title="...">`` carries the full title (the visible text is cut
+with "..."). ``<nextgroup>`` links the ``dataproxy.jsp`` URL of the next group of records. The Gansu variant
+answers ``dataproxy.jsp`` with JavaScript (``totalRecord=714.0;... dataStore = ['<table>...</table>', ...]``)
+and pages with ``startrecord``/``endrecord``/``perpage`` parameters.
+"""
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from spiders.families.base import Family
+from spiders.htmltext import collapse, parse_html, text_of
+from spiders.urls import absolute
+
+_URL = re.compile(r"/art/\d{4}/\d{1,2}/\d{1,2}/art_\d+_\d+\.html?$|/col/col\d+/", re.I)
+_RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S | re.I)
+_NEXTGROUP = re.compile(r"<nextgroup>\s*<!\[CDATA\[(.*?)\]\]>\s*</nextgroup>", re.S | re.I)
+_JS_STORE = re.compile(r"dataStore\s*=\s*\[(.*?)\]\s*;?", re.S)
+_JS_STRING = re.compile(r"'((?:[^'\\]|\\.)*)'|\"((?:[^\"\\]|\\.)*)\"", re.S)
+_HREF = re.compile(r"""href\s*=\s*["']([^"']+)["']""", re.I)
+_TOTAL = re.compile(r"(?:<totalrecord>\s*|totalRecord\s*=\s*)(\d+)", re.I)
+
+
+def _fragments(text: str) -> list[str]:
+    found = [m.group(1) for m in _RECORD.finditer(text)]
+    if not found:
+        store = _JS_STORE.search(text)
+        if store:
+            found = [(m.group(1) if m.group(1) is not None else m.group(2)).replace("\\'", "'").replace('\\"', '"')
+                     for m in _JS_STRING.finditer(store.group(1))]
+    return found
+
+
+class Hanweb(Family):
+    name = "hanweb"
+    body_selectors = ("#zoom", "div.zoom", "div.main-txt", "#barrierfree_container .article-con")
+    title_selectors = ("div.xl_title",)
+    drop_selectors = (".xl_doc", ".print-close", ".yybb", "#share-2")
+
+    def detect(self, html: str, url: str) -> bool:
+        return bool(_URL.search(url.split("?")[0])) or any(
+            marker in html for marker in ("<datastore>", "/module/web/jpage/", "/module/jslib/jquery/jpage/",
+                                          "jcms_files", "dataproxy.jsp", "/module/visitcount/articlehits.jsp"))
+
+    def list_links(self, text: str, url: str) -> list[tuple[str, str]] | None:
+        fragments = _fragments(text)
+        if not fragments:
+            return None
+        root = parse_html("<html><body><ul>" + "".join(fragments) + "</ul></body></html>")
+        links: list[tuple[str, str]] = []
+        for a in root.iter("a"):
+            target = absolute(a.get("href") or "", url)
+            if not target:
+                continue
+            title = collapse(a.get("title") or "") or text_of(a)
+            links.append((target, title))
+        return links
+
+    def next_pages(self, text: str, url: str) -> list[str] | None:
+        group = _NEXTGROUP.search(text)
+        if group:
+            href = _HREF.search(group.group(1))
+            target = absolute(href.group(1).replace("&amp;", "&"), url) if href else None
+            return [target] if target else []
+        parts = urlsplit(url)
+        params = dict(parse_qsl(parts.query, keep_blank_values=True))
+        if "startrecord" in params and "endrecord" in params and _fragments(text):
+            try:
+                start, end = int(params["startrecord"]), int(params["endrecord"])
+            except ValueError:
+                return []
+            total = _TOTAL.search(text)
+            if total and int(float(total.group(1))) <= end:
+                return []
+            size = end - start + 1
+            params["startrecord"], params["endrecord"] = str(end + 1), str(end + size)
+            return [urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(params), ""))]
+        return None

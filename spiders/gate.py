@@ -1,0 +1,122 @@
+"""Quality gate: recognise captures that must never become a document version.
+
+Anti-bot challenges (瑞数 ``$_ts`` / WZWS, 加速乐 ``__jsl_clearance``, 412/521 answers, WAF block pages), HTTP
+errors, maintenance pages, soft-404 pages ("页面不存在", "内容已删除"), meta-refresh stubs, empty bodies and
+bodies that shrank to under 30 % of the previous capture. Page-content markers (WAF, maintenance, soft 404) only
+count on pages with little visible text, so an article that merely mentions "网站维护" passes.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+from urllib.parse import urljoin, urlsplit
+
+SHRINK_RATIO = 0.3
+_SHORT_PAGE = 1500  # visible characters; block/soft-404 pages are shorter than this
+
+_RUISHU = re.compile(r"\$_ts\s*[=.\[]|window\[\s*['\"]\$_ts['\"]\s*\]|wzwschallenge|WZWSREL", re.I)
+_JIASULE = re.compile(r"__jsl_clearance|__jsluid", re.I)
+_WAF = re.compile(r"网站安全防护|云堤|访问被拦截|拦截了您的访问|您的访问(请求)?被(拒绝|阻断|拦截)|安全狗|疑似黑客攻击|"
+                  r"Web应用防火墙|WAF拦截|防火墙拦截|触发了?安全(防护)?策略|请求已被网站管理员设置拦截|"
+                  r"Access Denied|Request blocked|The requested URL was rejected", re.I)
+_MAINTENANCE = re.compile(r"网站维护|系统维护|正在维护|升级维护|维护中|系统升级中|网站升级")
+_SOFT_404 = re.compile(r"页面不存在|您访问的页面(不存在|已删除|找不到)|内容已删除|信息已删除|文章已删除|页面已删除|"
+                       r"找不到(该|此)?页面|无法找到(该|此)?页面|该信息已(被)?(删除|撤销|撤回)|页面未找到|"
+                       r"404\s*Not\s*Found|\b404\b.{0,20}(错误|页面)|Page Not Found", re.I)
+_REFRESH = re.compile(r"""<meta[^>]+http-equiv\s*=\s*["']?refresh["']?[^>]*>""", re.I)
+_REFRESH_URL = re.compile(r"""url\s*=\s*['"]?([^'">\s;]+)""", re.I)
+_SCRIPT_STYLE = re.compile(r"<(script|style|noscript)\b.*?</\1\s*>|<!--.*?-->", re.I | re.S)
+_TAG = re.compile(r"<[^>]+>")
+_ENTITY = re.compile(r"&(nbsp|#160|#12288|ensp|emsp);", re.I)
+_SPACE = re.compile(r"\s+")
+
+
+def _header(headers: Any, name: str) -> str:
+    if not headers:
+        return ""
+    value = None
+    if hasattr(headers, "get"):
+        for key in (name, name.lower(), name.encode(), name.lower().encode()):
+            try:
+                value = headers.get(key)
+            except (TypeError, AttributeError):
+                value = None
+            if value:
+                break
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    return str(value or "")
+
+
+def visible_text(html: str) -> str:
+    """Markup-free text (scripts, styles, comments and tags removed, spaces collapsed)."""
+    return _SPACE.sub(" ", _ENTITY.sub(" ", _TAG.sub(" ", _SCRIPT_STYLE.sub(" ", html)))).strip()
+
+
+def _refresh_target(html: str) -> str | None:
+    tag = _REFRESH.search(html[:20_000])
+    if not tag:
+        return None
+    m = _REFRESH_URL.search(tag.group(0))
+    return m.group(1) if m else ""
+
+
+def _is_parent(target: str, url: str | None) -> bool:
+    if url is None:
+        return target in ("./", "../", "/", ".", "..") or target.endswith(("/", "index.html", "index.shtml"))
+    here, there = urlsplit(url).path, urlsplit(urljoin(url, target)).path
+    return here != there and here.startswith(there.rsplit("/", 1)[0] + "/") and (
+        there.endswith("/") or re.search(r"/(index|default)\.\w+$", there) is not None)
+
+
+def classify_failure(status: int, headers: Mapping[str, Any] | Any, text: str, previous_len: int | None,
+                     *, url: str | None = None, body_len: int | None = None) -> tuple[str, str] | None:
+    """``(kind, one-line reason)`` when a capture is not a usable document page, else None.
+
+    ``kind`` is one of challenge, not_found, error, empty (the FetchFailure kinds). ``previous_len`` is the
+    size of the previous good capture and ``body_len`` the size of this one in the same unit (default
+    ``len(text)``); the body is rejected when it shrank below 30 % of the previous size. 2xx and 304 answers
+    without markers give None.
+    """
+    challenge = None
+    if _RUISHU.search(text[:200_000]):
+        challenge = "瑞数 $_ts" if "$_ts" in text else "瑞数 WZWS"
+    elif _JIASULE.search(text[:200_000]) or "__jsl_clearance" in _header(headers, "Set-Cookie"):
+        challenge = "加速乐 __jsl_clearance"
+    if challenge and (status >= 400 or len(visible_text(text)) < _SHORT_PAGE):
+        return "challenge", f"challenge page ({challenge}), HTTP {status}"
+    if status in (412, 521):
+        return "challenge", f"HTTP {status} (anti-bot challenge)"
+
+    visible = visible_text(text) if len(text) < 400_000 else text
+    short = len(visible) < _SHORT_PAGE
+    if short and _WAF.search(visible):
+        return "challenge", f"WAF block page ({_WAF.search(visible).group(0)}), HTTP {status}"
+    if status in (404, 410):
+        return "not_found", f"HTTP {status}"
+    if status == 429:
+        return "error", "HTTP 429 (rate limited)"
+    if status >= 400:
+        return "error", f"HTTP {status}"
+    if status == 304:
+        return None
+
+    if not text.strip():
+        return "empty", f"empty body (HTTP {status})"
+    if short and _MAINTENANCE.search(visible):
+        return "error", f"maintenance page ({_MAINTENANCE.search(visible).group(0)})"
+    if short and _SOFT_404.search(visible):
+        return "not_found", f"soft 404 page ({_SOFT_404.search(visible).group(0)})"
+    target = _refresh_target(text)
+    if target is not None and short:
+        where = "parent directory" if _is_parent(target, url) else (target or "same page")
+        return "not_found", f"meta-refresh to {where} (document removed or moved)"
+    if not visible:
+        return "empty", "no visible text"
+    size = len(text) if body_len is None else body_len
+    if previous_len and size < SHRINK_RATIO * previous_len:
+        pct = 100 * size / previous_len
+        return "empty", f"body shrank to {pct:.0f}% of the previous capture ({size} of {previous_len} bytes)"
+    return None

@@ -1,0 +1,37 @@
+"""Run one crawl cycle for a set of portals in the current process.
+
+The Twisted reactor cannot be restarted, so ``run_cycle`` can be called once per process; a daemon runs each
+cycle in a fresh process (as the tests' crawl_helper does).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from scrapy import signals
+from scrapy.crawler import AsyncCrawlerProcess
+
+from spiders.portal import KnownDocument, PortalSpec, PortalSpider
+from spiders.settings import crawler_settings
+
+
+def run_cycle(specs: list[PortalSpec], *, known: dict[str, dict[str, KnownDocument]] | None = None,
+              recheck: dict[str, set[str]] | None = None, on_item: Callable[[Any], None] | None = None,
+              settings: dict[str, Any] | None = None, install_root_handler: bool = True) -> None:
+    """Crawl every portal once (each in its own Crawler with its own per-portal settings) and block until done.
+
+    ``known``/``recheck`` are keyed by portal name. ``on_item`` receives each item (DocumentPage, NotModified,
+    FetchFailure, ListingPage) as it is scraped; ``settings`` override ``crawler_settings(specs)``.
+    ``install_root_handler=False`` leaves logging to the caller (the CLI has its own one-line format).
+    """
+    merged = crawler_settings(specs)
+    merged.update(settings or {})
+    merged["LOG_INSTALL_ROOT_HANDLER"] = install_root_handler
+    process = AsyncCrawlerProcess(merged)
+    for spec in specs:
+        crawler = process.create_crawler(PortalSpider)
+        if on_item is not None:
+            crawler.signals.connect(lambda item, response, spider: on_item(item), signal=signals.item_scraped,
+                                    weak=False)
+        process.crawl(crawler, spec=spec, known=(known or {}).get(spec.name, {}),
+                      recheck=(recheck or {}).get(spec.name, set()))
+    process.start()
