@@ -20,9 +20,14 @@ from collections.abc import Sequence
 
 __all__ = [
     "light_normalize",
+    "light_each",
     "normalize_paragraphs",
+    "strong_each",
+    "strong_from_light",
     "fingerprint",
     "pinyin_hits",
+    "to_simplified",
+    "PINYIN_MIN_HITS",
 ]
 
 # --- character classes ---------------------------------------------------------------------------------------------
@@ -173,7 +178,8 @@ def _fold_quotes(text: str) -> str:
 
 # --- volatile page furniture ---------------------------------------------------------------------------------------
 
-_COUNTER_WORDS = r"浏览次数|浏览量|访问次数|访问量|阅读次数|阅读量|阅读数|点击次数|点击数|点击量|点击率|访问人次|浏览人次|人气"
+#: Page-furniture counters only; words that also occur in policy text ("人气", "点击率") are left out on purpose.
+_COUNTER_WORDS = r"浏览次数|浏览量|访问次数|访问量|阅读次数|阅读量|阅读数|点击次数|点击数|点击量|访问人次|浏览人次"
 _TOOL_WORDS = (
     r"打印本页|打印本文|打印文章|打印此页|打印|关闭窗口|关闭本页|关闭|收藏本页|加入收藏|收藏|返回顶部|顶部|"
     r"放大字体|缩小字体|字体[:：]?大中小|字号[:：]?大中小|大中小|下载Word|下载PDF|下载word|下载pdf|分享到|分享|"

@@ -10,7 +10,7 @@ import html
 from collections.abc import Sequence
 
 from .align import ParagraphOp, timeline
-from .structure import outline_number
+from .structure import outline_number, strip_outline
 
 __all__ = [
     "render_terminal",
@@ -45,7 +45,7 @@ def op_label(op: ParagraphOp) -> str:
     if op.op == "delete":
         return f"原第{_n(op.old_index)}段 删除"
     if op.op == "move":
-        return f"移动 第{_n(op.old_index)}段→第{_n(op.new_index)}段" + (" 并修改" if _edited(op) else "")
+        return f"移动 第{_n(op.old_index)}段→第{_n(op.new_index)}段" + _move_suffix(op)
     if op.op == "renumber":
         before, after = outline_number(op.old or ""), outline_number(op.new or "")
         return f"第{_n(op.new_index)}段 重新编号" + (f" {before}→{after}" if before and after else "")
@@ -78,6 +78,14 @@ def op_labels(ops: Sequence[ParagraphOp]) -> list[str]:
         else:
             k += 1
     return labels
+
+
+def _move_suffix(op: ParagraphOp) -> str:
+    if not _edited(op):
+        return ""
+    before = "".join(t for k, t in op.spans if k != "insert")
+    after = "".join(t for k, t in op.spans if k != "delete")
+    return " 并重新编号" if strip_outline(before) == strip_outline(after) else " 并修改"
 
 
 def _edited(op: ParagraphOp) -> bool:

@@ -26,7 +26,7 @@ How a document is read (each rule is one a reader of policy Chinese applies):
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 from .numbers import Quantity, find_quantities
@@ -42,6 +42,54 @@ from .targets_structure import (
 )
 from .targets_text import MappedText, count_pinyin, normalise, pinyin_spans
 from .timephrase import TimePhrase, find_time_phrases, year_spans
+
+
+@dataclass(frozen=True)
+class _Item:
+    """What the previous list item of a clause left behind for the next one."""
+
+    end: int | None
+    metric: str | None
+    relation: str | None
+    ok: bool
+
+
+def _split_baseline(pre: str) -> tuple[str, str | None]:
+    """Cut the comparison base out of the words before a number: "能耗比2015年下降" → ("能耗下降", "2015")."""
+    found = list(BASELINE_RE.finditer(pre))
+    if not found:
+        return pre, None
+    m = found[-1]
+    b = m.group("b").strip("“”\"")
+    return pre[: m.start()] + pre[m.end():], (b[:-1] if re.fullmatch(r"\d{4}年", b) else b)
+
+
+def _relation(pre: str, q: Quantity) -> tuple[str | None, str | None]:
+    """Relation and qualifier from the words before the number and the qualifier after it."""
+    relation = next((rel for pat, rel in REL_END if pat.search(pre)), None)
+    lq = LEFT_QUAL_RE.search(pre)
+    qualifier = lq.group(1) if lq else None
+    if q.qualifier:
+        qualifier = qualifier or q.qualifier
+        if relation not in ("decrease_by", "increase_by"):  # "下降23%以上" stays a decrease
+            if q.qualifier in ("以上", "及以上"):
+                relation = "at_least"
+            elif q.qualifier in ("以下", "及以下", "以内", "之内"):
+                relation = "at_most"
+            elif q.qualifier in ("左右", "上下"):
+                relation = "about"
+    if q.value2 is not None and relation in (None, "reach"):
+        relation = "at_least"  # "2-3个": at least the lower end
+    return relation, qualifier
+
+
+def _is_scope(q: Quantity, pre: str) -> bool:
+    """A measure directly before a noun with 以下/以上, a rate ("万吨/年"), or after 规模/直径… sets a scope."""
+    if q.is_counter or q.is_percent:
+        return False
+    return (q.is_rate or q.qualifier in ("以下", "及以下", "以上", "及以上", "以内")
+            or bool(re.search(r"(?:规模|单套装置|单机容量|容量|直径|排量|功率|年产|年处理|日处理)$", pre)))
+
 
 class _Paragraph:
     """Extraction state for one paragraph."""
@@ -65,6 +113,8 @@ class _Paragraph:
         self.quants = find_quantities(self.text, masks)
         self.out: list[Commitment] = []
         self.prev_time = prev_time
+        self._sentence_text = ""
+        self._seg_metric: dict[int, str] = {}  # per segment of the current sentence: the last target's metric
 
     # -- time ---------------------------------------------------------------------------------------------
     def _time_ok(self, t: TimePhrase | None) -> bool:
@@ -77,6 +127,7 @@ class _Paragraph:
 
     # -- sentences ----------------------------------------------------------------------------------------
     def run(self) -> TimePhrase | None:
+        """Read every sentence; return the time phrase in force at the end (for a following 其中)."""
         last = self.prev_time
         for s0, s1 in sentences(self.text):
             inherited = None
@@ -89,6 +140,7 @@ class _Paragraph:
         return last
 
     def _sentence(self, s0: int, s1: int, inherited: TimePhrase | None) -> TimePhrase | None:
+        """Assign each clause its governing time phrase, then read targets and dated tasks."""
         text = self.text
         clauses = clauses_of(text, s0, s1)
         if not clauses:
@@ -123,7 +175,7 @@ class _Paragraph:
         if self.doc.report and not MODAL_FUTURE_RE.search(sentence):
             sentence_past = True
         targets_in: set[int] = set()
-        self._seg_metric: dict[int, str] = {}
+        self._seg_metric = {}
         for ci, c in enumerate(clauses):
             if self._targets(clauses, ci, sentence_past):
                 targets_in.add(ci)
@@ -133,161 +185,64 @@ class _Paragraph:
 
     # -- targets ------------------------------------------------------------------------------------------
     def _targets(self, clauses: list[Clause], ci: int, sentence_past: bool) -> bool:
-        """Emit the targets/thresholds of clause `ci`; True if it held a target or threshold."""
+        """Emit the targets and thresholds of clause `ci`; True if it held one."""
         c = clauses[ci]
         text = self.text
         qs = [q for q in self.quants if c.start <= q.start < c.end]
         if not qs:
             return False
-        clause_text = text[c.start:c.end]
-        past = sentence_past or is_past(clause_text)
+        past = sentence_past or is_past(text[c.start:c.end])
+        scope = self._scope(clauses, ci)
+        spans = [(t.start, t.end) for t in self.times]
         found = False
-        prev_end = None
-        prev_metric = self._seg_metric.get(c.seg)  # the subject of an earlier target in this segment
-        prev_rel = None
-        prev_ok = False
-        subject_parts: list[str] | None = None
+        prev = _Item(end=None, metric=self._seg_metric.get(c.seg), relation=None, ok=False)
+        parts: list[str] | None = None   # subjects listed before 分别
         part_i = 0
-        scope = ""
-        if ci > 0 and clauses[ci - 1].seg == c.seg:
-            p = clauses[ci - 1]
-            ptxt = text[p.start:p.end]
-            if ptxt.endswith(("中", "里")) and not any(p.start <= q.start < p.end for q in self.quants):
-                scope = clean(strip_spans(text, p.start, p.end, [(t.start, t.end) for t in p.times]))
         for q in qs:
-            item_start = c.start if prev_end is None else min(prev_end, q.start)
-            while item_start < q.start and text[item_start] in ",;:、和及与并且以":
-                if text.startswith("以及", item_start):
-                    item_start += 2
-                else:
-                    item_start += 1
-            item_start += enum_level(text[item_start:q.start])[2]
-            spans = [(t.start, t.end) for t in self.times]
+            item_start = self._item_start(c, q, prev.end)
             raw_pre = strip_spans(text, item_start, q.start, spans)
-            # a quantity inside parentheses explains the one before it: "3亿Ah(1.1GWh)"
-            if raw_pre.endswith("(") and prev_end is not None:
-                continue
+            if raw_pre.endswith("(") and prev.end is not None:
+                continue  # a quantity in parentheses restates the one before it: "3亿Ah(1.1GWh)"
             gov = self._gov_for(c, q)
-            baseline = None
-            bm = None
-            for bm in BASELINE_RE.finditer(raw_pre):
-                pass
-            pre = raw_pre
-            if bm is not None:
-                b = bm.group("b").strip("“”\"")
-                baseline = b[:-1] if re.fullmatch(r"\d{4}年", b) else b
-                pre = raw_pre[: bm.start()] + raw_pre[bm.end():]
-            relation = None
-            for pat, rel in REL_END:
-                if pat.search(pre):
-                    relation = rel
-                    break
-            lq = LEFT_QUAL_RE.search(pre)
-            qualifier = lq.group(1) if lq else None
-            if q.qualifier:
-                qualifier = q.qualifier if qualifier is None else qualifier
-                if relation not in ("decrease_by", "increase_by"):
-                    if q.qualifier in ("以上", "及以上"):
-                        relation = "at_least"
-                    elif q.qualifier in ("以下", "及以下", "以内", "之内"):
-                        relation = "at_most"
-                    elif q.qualifier in ("左右", "上下"):
-                        relation = "about"
-            if q.value2 is not None and relation in (None, "reach"):
-                relation = "at_least"
-            # what follows the quantity: the noun it counts or scopes
-            tail_end = q.qual_end
-            j = tail_end + (1 if text[tail_end:tail_end + 1] == "的" else 0)
-            noun = ""
-            if text[j:j + 1] == "级" and q.unit in SCALE_UNITS:
-                j += 1
-            m = re.match(rf"[{CJK}][{CJK}A-Za-z()“”\"]*", text[j:])
-            if m and not re.match(r"(?:和|及|与|以及|、|的|等)", text[j:]) and not NOUN_STOP_RE.match(m.group(0)):
-                noun = m.group(0)[:24]
-                nxt = next((q2.start for q2 in qs if q2.start > q.start), None)
-                if nxt is not None and j + len(noun) > nxt:  # never run into the next quantity
-                    noun = noun[: max(0, nxt - j)]
-            kind = "target"
-            if noun and not q.is_counter and not q.is_percent and (
-                q.is_rate or (q.qualifier in ("以下", "及以下", "以上", "及以上", "以内")) or
-                re.search(r"(?:规模|单套装置|单机容量|容量|直径|排量|功率|年产|年处理|日处理)$", pre)
-            ):
-                kind = "threshold"
-            if noun:
-                tail_end = j + len(noun)
+            pre, baseline = _split_baseline(raw_pre)
+            relation, qualifier = _relation(pre, q)
+            noun, j = self._noun_after(q, qs)
+            tail_end = j + len(noun) if noun else q.qual_end
+            kind = "threshold" if noun and _is_scope(q, pre) else "target"
             scale_class = q.unit in SCALE_UNITS
-            # the metric
-            metric_pre = REL_WORD_RE.sub("", pre) if relation else pre
-            metric = clean(metric_pre)
-            measure_noun = noun and not q.is_counter and not q.is_percent and j == q.qual_end
-            if kind == "threshold" or scale_class or measure_noun or (q.is_counter and noun) or (q.is_percent and noun and text[q.qual_end:q.qual_end + 1] == "的"):
+
+            # the metric: what the quantity measures
+            metric = clean(REL_WORD_RE.sub("", pre) if relation else pre)
+            takes_noun = (kind == "threshold" or scale_class or q.is_counter
+                          or (not q.is_percent and j == q.qual_end)             # "淘汰200万吨落后产能"
+                          or (q.is_percent and text[q.qual_end:q.qual_end + 1] == "的"))  # "80%以上的企业…"
+            if noun and takes_noun:
                 metric = clean(metric + noun)
-            if not metric and prev_metric is not None and raw_pre.strip(",、和及与") == "":
-                metric = prev_metric
-                relation = relation or prev_rel
-            if "分别" in raw_pre and prev_end is None:
-                subj = clean(raw_pre.split("分别")[0])
-                subj = BASELINE_RE.sub("", subj)
-                subject_parts = [p for p in re.split(r"[、和及与]", subj) if p]
-                part_i = 0
-            if subject_parts is not None and raw_pre.strip(",、和及与") == "" and prev_end is not None:
+            bare_item = raw_pre.strip(",、和及与") == ""
+            if not metric and prev.metric is not None and bare_item:
+                metric, relation = prev.metric, relation or prev.relation  # "下降16%、20%"
+            if "分别" in raw_pre and prev.end is None:
+                subject = BASELINE_RE.sub("", clean(raw_pre.split("分别")[0]))
+                parts, part_i = [p for p in re.split(r"[、和及与]", subject) if p], 0
+            elif parts is not None and bare_item and prev.end is not None:
                 part_i += 1
-            if subject_parts is not None:
-                n_items = 1 + sum(
-                    1 for q2 in qs if q2.start > qs[0].start and
-                    strip_spans(text, q2.start - 1, q2.start, []).strip(",、") == "")
-                if len(subject_parts) == n_items and part_i < len(subject_parts):
-                    metric = subject_parts[part_i]
+            if parts is not None:
+                n_items = 1 + sum(1 for q2 in qs if q2.start > qs[0].start and text[q2.start - 1:q2.start] in ",、")
+                if len(parts) == n_items and part_i < len(parts):
+                    metric = parts[part_i]
                 elif not metric:
-                    metric = "、".join(subject_parts)
-            if prev_metric and (ATTRIBUTE_RE.match(metric or "") or re.fullmatch(r"年均|累计|平均|每年", metric or "")):
-                metric = prev_metric + metric  # "…突破3000亿元，年均增长7%": the same subject
+                    metric = "、".join(parts)
+            if prev.metric and (ATTRIBUTE_RE.match(metric) or re.fullmatch(r"年均|累计|平均|每年", metric)):
+                metric = prev.metric + metric  # "新增设施3座、处理能力6万吨/日"; "突破3000亿元，年均增长7%"
             if scope and kind == "target":
                 metric = scope + metric
-            # is it a commitment?
-            verb = bool(TARGET_VERB_RE.search(strip_spans(text, c.start, q.start, spans)))
-            strong = relation in ("at_least", "at_most", "about") or qualifier is not None
-            ok = not past and self._time_ok(gov) and bool(metric)
-            if gov is None and PROJECTION_RE.search(pre):
-                ok = False  # "建成后年产值可达50亿元" projects an effect, it sets no goal
-            if INCENTIVE_RE.search(pre):
-                ok = False  # rewards, subsidies and fines are instruments, not goals
-            if self.doc.report and (gov is None or not gov.explicit):
-                ok = False  # in a report of facts only an explicitly dated goal counts
-            if ok and kind == "target":
-                if q.chinese and not q.is_percent and q.value == 1:
-                    ok = False  # 一个/一家/一支: an article, not an amount
-                elif q.chinese and not q.is_percent and q.value < 10:
-                    # 两家企业 after 的/这/该 points at known things; after a verb of building it is an amount
-                    # (and it closes the phrase: "二次包装", "两家企业" name kinds and known things)
-                    ok = (bool(TARGET_VERB_RE.search(pre)) and text[q.start - 1:q.start] not in "的这该其此每前后近第"
-                          and not noun)
-                if scale_class:
-                    ok = ok and not q.chinese and verb and prev_end is None
-                    relation, qualifier = "at_least", qualifier
-                elif relation in ("decrease_by", "increase_by"):
-                    ok = ok and (gov is not None or baseline is not None or q.qualifier is not None or
-                                 bool(MODAL_RE.search(self._sentence_text)))
-                elif not (gov is not None or strong or verb or prev_ok):
-                    ok = False
-            if ok and kind == "threshold" and gov is None and not verb and not prev_ok:
-                ok = False
+
+            ok = not past and bool(metric) and self._accept(q, c, kind, pre, gov, relation, qualifier, baseline,
+                                                         noun, scale_class, prev)
             if ok:
-                quote_start = item_start
-                while True:  # skip a leading time phrase and modal words in the quote
-                    t = next((t for t in self.times if t.start == quote_start and t.end <= q.start), None)
-                    if t:
-                        quote_start = t.end
-                        continue
-                    mm = re.match(r"(?:[,、]|力争|确保|争取|要|将|并)", text[quote_start:q.start])
-                    if mm:
-                        quote_start += mm.end()
-                        continue
-                    break
-                if scope and kind == "target":
-                    quote_start = clauses[ci - 1].start
-                    while quote_start < q.start and text[quote_start] in ",、":
-                        quote_start += 1
+                if scale_class:
+                    relation = "at_least"  # "打造100亿级产业集群": a cluster of at least that size
+                quote_start = clauses[ci - 1].start if scope and kind == "target" else self._quote_start(item_start, q)
                 iso, dtext = self._dl(gov)
                 self.out.append(Commitment(
                     kind=kind, quote=self.mt.quote(quote_start, tail_end), metric=metric,
@@ -295,13 +250,85 @@ class _Paragraph:
                     baseline=baseline, deadline=iso, deadline_text=dtext, paragraph=self.idx,
                 ))
                 found = True
-            prev_end = tail_end
-            prev_metric = metric if metric else prev_metric
-            if ok and metric:
-                self._seg_metric[c.seg] = metric
-            prev_rel = relation
-            prev_ok = ok
+                if metric:
+                    self._seg_metric[c.seg] = metric
+            prev = _Item(end=tail_end, metric=metric or prev.metric, relation=relation, ok=ok)
         return found
+
+    def _accept(self, q: Quantity, c: Clause, kind: str, pre: str, gov: TimePhrase | None, relation: str | None,
+                qualifier: str | None, baseline: str | None, noun: str, scale_class: bool, prev: _Item) -> bool:
+        """Whether a quantity is something the document commits to (rather than a fact, a name or a means)."""
+        text = self.text
+        if not self._time_ok(gov):
+            return False
+        if gov is None and PROJECTION_RE.search(pre):
+            return False  # "建成后年产值可达50亿元" projects an effect, it sets no goal
+        if INCENTIVE_RE.search(pre):
+            return False  # rewards, subsidies and fines are instruments, not goals
+        if self.doc.report and (gov is None or not gov.explicit):
+            return False  # in a report of facts only an explicitly dated goal counts
+        verb = bool(TARGET_VERB_RE.search(strip_spans(text, c.start, q.start, [(t.start, t.end) for t in self.times])))
+        if kind == "threshold":
+            return gov is not None or verb or prev.ok
+        if q.chinese and not q.is_percent:
+            if q.value == 1:
+                return False  # 一个/一家/一支: an article, not an amount
+            if q.value < 10 and (not TARGET_VERB_RE.search(pre) or text[q.start - 1:q.start] in "的这该其此每前后近第"
+                                 or noun):
+                return False  # "的两家企业" points at known things, "二次包装" names a kind
+        if scale_class:
+            return not q.chinese and verb and prev.end is None
+        if relation in ("decrease_by", "increase_by"):
+            # "增长4.5%" alone reports a fact; a date, a base year, a qualifier or a modal makes it a goal
+            return (gov is not None or baseline is not None or q.qualifier is not None
+                    or bool(MODAL_RE.search(self._sentence_text)))
+        strong = relation in ("at_least", "at_most", "about") or qualifier is not None
+        return gov is not None or strong or verb or prev.ok
+
+    def _scope(self, clauses: list[Clause], ci: int) -> str:
+        """A clause before ending in 中/里 scopes the next one: "新增…车辆中，新能源汽车比例不低于95%"."""
+        if ci == 0 or clauses[ci - 1].seg != clauses[ci].seg:
+            return ""
+        p = clauses[ci - 1]
+        if not self.text[p.start:p.end].endswith(("中", "里")) or any(p.start <= q.start < p.end for q in self.quants):
+            return ""
+        return clean(strip_spans(self.text, p.start, p.end, [(t.start, t.end) for t in p.times]))
+
+    def _item_start(self, c: Clause, q: Quantity, prev_end: int | None) -> int:
+        """Where the list item holding `q` begins: the clause start, or just after the previous item."""
+        text = self.text
+        i = c.start if prev_end is None else min(prev_end, q.start)
+        while i < q.start and text[i] in ",;:、和及与并且以":
+            i += 2 if text.startswith("以及", i) else 1
+        return i + enum_level(text[i:q.start])[2]
+
+    def _noun_after(self, q: Quantity, qs: list[Quantity]) -> tuple[str, int]:
+        """The noun a quantity counts or scopes ("2家左右十亿级…企业", "20万吨/年以下产能"), and where it starts."""
+        text = self.text
+        j = q.qual_end + (1 if text[q.qual_end:q.qual_end + 1] == "的" else 0)
+        if text[j:j + 1] == "级" and q.unit in SCALE_UNITS:
+            j += 1
+        m = re.match(rf"[{CJK}][{CJK}A-Za-z()“”\"]*", text[j:])
+        if not m or re.match(r"(?:和|及|与|以及|、|的|等)", text[j:]) or NOUN_STOP_RE.match(m.group(0)):
+            return "", j
+        noun = m.group(0)[:24]
+        nxt = next((q2.start for q2 in qs if q2.start > q.start), None)
+        if nxt is not None and j + len(noun) > nxt:  # never run into the next quantity
+            noun = noun[: max(0, nxt - j)]
+        return noun, j
+
+    def _quote_start(self, item_start: int, q: Quantity) -> int:
+        """Skip a leading time phrase and modal words: the quote holds the metric and the number."""
+        i = item_start
+        while True:
+            t = next((t for t in self.times if t.start == i and t.end <= q.start), None)
+            if t:
+                i = t.end
+                continue
+            m = re.match(r"(?:[,、]|力争|确保|争取|要|将|并)", self.text[i:q.start])
+            if not m:
+                return i
+            i += m.end()
 
     def _unit(self, q: Quantity) -> str:
         """The unit as written in the original (Traditional kept), without spaces or annotations."""
@@ -316,6 +343,7 @@ class _Paragraph:
         return raw if len(raw) == num_len else q.unit
 
     def _gov_for(self, c: Clause, q: Quantity) -> TimePhrase | None:
+        """The time phrase a quantity falls under: its clause's, the sentence's, else the 时间节点 above."""
         before = [t for t in c.times if t.start < q.start]
         if before:
             return before[-1]
@@ -327,6 +355,7 @@ class _Paragraph:
 
     # -- dated tasks --------------------------------------------------------------------------------------
     def _deadlines(self, clauses: list[Clause], targets_in: set[int], inherited: TimePhrase | None) -> None:
+        """Emit the dated tasks of a sentence: governed clauses that hold no target, grouped into tasks."""
         text = self.text
         entries: list[dict] = []
         pending: int | None = None

@@ -8,6 +8,7 @@ import re
 
 from .timephrase import YEAR
 
+# --- text shape: characters, enumerators, sentence and clause ends
 CJK = r"\u3400-\u9fff"
 ENUM_RE = re.compile(
     r"^(?:(?P<l0>第[一二三四五六七八九十百零〇\d]+[章节部分篇条款])|(?P<l1>[一二三四五六七八九十]+[、.])|(?P<l2>\([一二三四五六七八九十]+\))"
@@ -17,6 +18,7 @@ SENT_END = "。!？"  # an ASCII "?" in Chinese text stands for a character lost
 SEPS = ",;:"
 OPEN, CLOSE = "(《[【", ")》]】"
 
+# --- facts rather than commitments
 PAST_RE = re.compile(
     r"已经|已于|业已|已(?=[建完达实形累有经超淘关启开投全基初成取获])|曾经|"
     r"(?<![为除罢出确调署求定])了(?![解])|"
@@ -27,6 +29,7 @@ REVIEW_RE = re.compile(
     r"回顾|成效|成绩|成就|取得的|发展基础|现实基础|工作基础|基础条件|发展现状|现状|基本情况|主要进展|工作进展|进展情况|"
     r"存在的?问题|问题和挑战|面临的形势|发展环境"
 )
+# --- verbs and comparators that make a number a goal
 TARGET_VERB_RE = re.compile(
     r"达到|实现|完成|建成|建设|新建|新增|新创建|新发展|新培育|培育|打造|创建|争创|创成|改造|推广|形成|累计|淘汰|关停|"
     r"退出|安装|配备|认定|引进|建立|组建|设立|开工|植树|造林|治理|修复|整治|培训|下降|降低|减少|削减|压减|提高|提升|"
@@ -53,12 +56,14 @@ REL_WORD_RE = re.compile(
 BASELINE_RE = re.compile(
     rf"(?:比|较|相比|与)(?P<b>(?:{YEAR})年?(?:底|末)?|[“\"]?十[一二三四五六]五[”\"]?(?:末|期末)?|上年|基期|基准年)(?:相比)?"
 )
+# --- trimming a metric
 LEAD_JUNK_RE = re.compile(
     r"^(?:[,;:、.]|并且|并|且|和|以及|及|同时|其中|另外|此外|为此|力争|确保|争取|努力|预计|计划|要|将|使|"
     r"全市|全省|全县|全区|全州|全国|我市|我省|我县|我区|在|于|对|到|至|自|从|原则上)+"
 )
 TRAIL_JUNK_RE = re.compile(r"(?:持续稳定|持续|稳定|稳步|逐步|力争|确保|要|将|需|应|(?<!年)均|分别|的|等|[,;:、(])+$")
 ATTRIBUTE_RE = re.compile(r"^(?:处理|设计|总|年|日|新增)?(?:能力|规模|面积|容量|产能|产量|总量|长度|里程|投资|比例|比重|占比)$")
+# --- dated tasks: what a clause after a time phrase does
 TASK_START_RE = re.compile(
     r"^(?:并|并且|且|要|将|应|须|必须|需|逐步|全面|基本|彻底|坚决|力争|确保|争取|原则上|全部|进一步|积极|大力|严格|"
     r"依法依规|依法|加快|加强|深化|强化|不断|持续|切实|尽快|稳妥|有序|全力|着力|重点|统筹|同步|分类|分批|率先|初步|广泛|"
@@ -96,6 +101,7 @@ DATE_LINE_RE = re.compile(
 )
 
 
+# --- bare years, reports, projections and instruments
 COMPLETION_RE = re.compile(r"完成|建成(?!区)|实现|投入运行|投入使用|投运|投产|竣工|通车|覆盖|达标|到位|落地|上线|运行|"
                             r"关闭|退出|淘汰|取缔|清零|消除|搬迁|入园")
 ADVERBS = "基本|全面|全部|力争|确保|要|将|如期|按期|顺利|正式|率先"

@@ -13,8 +13,11 @@ from .targets_lexicon import (
 )
 from .timephrase import TimePhrase, cn_int
 
+
 @dataclass
 class Clause:
+    """A clause of a sentence: text[start:end], in segment `seg` (segments are split by ；and ：)."""
+
     start: int
     end: int          # exclusive, before the separator
     seg: int
@@ -25,6 +28,8 @@ class Clause:
 
 @dataclass
 class DocState:
+    """What the reader remembers while going down a document."""
+
     doc_year: int | None = None
     section: TimePhrase | None = None     # from a 时间节点 line: governs target quantities below it
     section_level: int = 3
@@ -47,6 +52,7 @@ def enum_level(text: str) -> tuple[int | None, str | None, int]:
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence spans: a sentence ends at 。！？ or at a "." right after a Chinese character."""
     out, start = [], 0
     for i, ch in enumerate(text):
         end = ch in SENT_END and text[i - 1:i] != "?"
@@ -62,6 +68,7 @@ def sentences(text: str) -> list[tuple[int, int]]:
 
 
 def clauses_of(text: str, s0: int, s1: int) -> list[Clause]:
+    """The clauses of sentence text[s0:s1], split at ，；：outside brackets."""
     out: list[Clause] = []
     depth, start, seg = 0, s0, 0
     for i in range(s0, s1):
@@ -108,6 +115,7 @@ def strip_spans(text: str, a: int, b: int, spans: list[tuple[int, int]]) -> str:
 
 
 def clean(s: str) -> str:
+    """A metric without enumerator, connectives (并, 同时, 力争…), scope words (全市…) or trailing adverbs."""
     s = s.strip(",;:、 ")
     _, _, n = enum_level(s)
     s = s[n:]
@@ -120,6 +128,7 @@ def clean(s: str) -> str:
 
 
 def is_past(text: str) -> bool:
+    """The text states a past or present fact (已, …了, 比上年, 目前, 现有…)."""
     return bool(PAST_RE.search(text))
 
 

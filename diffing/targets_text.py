@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from collections.abc import Sequence
 from functools import lru_cache
 
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
@@ -50,20 +51,13 @@ def _t2s():
     return opencc.OpenCC("t2s")
 
 
-def _fold(ch: str) -> str:
-    o = ord(ch)
-    if 0xFF01 <= o <= 0xFF5E and ch != "？":  # keep the full-width question mark: ASCII "?" marks lost characters
-        return chr(o - 0xFEE0)
-    return ch
-
-
 @dataclass(frozen=True)
 class MappedText:
     """A normalised text and, for each of its characters, the index of the source character."""
 
     original: str
     text: str
-    pos: tuple[int, ...]
+    pos: Sequence[int]  # a tuple, or a range when nothing was deleted
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """Original [a, b) covering normalised [start, end); trailing annotations are kept, spaces trimmed."""
@@ -86,19 +80,28 @@ class MappedText:
         return self.original[a:b]
 
 
+_FOLD_TABLE = {o: o - 0xFEE0 for o in range(0xFF01, 0xFF5F) if o != ord("？")}
+_SPACE_RE = re.compile("[" + re.escape("".join(sorted(_SPACE))) + "]")
+
+
 def normalise(text: str, strip_pinyin: bool = True) -> MappedText:
     """Normalise one paragraph for matching; guarantees `len(result.text) == len(result.pos)`.
 
     Removes pinyin annotations (when `strip_pinyin`) and all whitespace, folds full-width ASCII to
     half-width, and converts Traditional to Simplified characters one for one.
     """
-    deleted = [False] * len(text)
-    if strip_pinyin:
-        for a, b in pinyin_spans(text):
+    spans = pinyin_spans(text) if strip_pinyin else []
+    if not spans and not _SPACE_RE.search(text):
+        # the common case: nothing is deleted, so positions map one to one
+        kept_idx: Sequence[int] = range(len(text))
+        kept = text.translate(_FOLD_TABLE)
+    else:
+        deleted = [False] * len(text)
+        for a, b in spans:
             for i in range(a, b):
                 deleted[i] = True
-    kept_idx = [i for i, ch in enumerate(text) if not deleted[i] and ch not in _SPACE]
-    kept = "".join(_fold(text[i]) for i in kept_idx)
+        kept_idx = [i for i, ch in enumerate(text) if not deleted[i] and ch not in _SPACE]
+        kept = "".join(text[i] for i in kept_idx).translate(_FOLD_TABLE)
     if kept and any(ord(c) > 0x2E7F for c in kept):
         conv = _t2s().convert(kept)
         if len(conv) != len(kept):  # a phrase mapping changed the length: fall back to single characters
@@ -106,7 +109,7 @@ def normalise(text: str, strip_pinyin: bool = True) -> MappedText:
             if len(conv) != len(kept):
                 conv = kept
         kept = conv
-    return MappedText(text, kept, tuple(kept_idx))
+    return MappedText(text, kept, kept_idx if isinstance(kept_idx, range) else tuple(kept_idx))
 
 
 def count_pinyin(paragraphs) -> int:

@@ -297,6 +297,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true", help="a JSON list in the labels/SCHEMA.md format")
     c.set_defaults(func=cmd_targets)
 
+    from .web.cli import add_serve_parser
+
+    add_serve_parser(sub)
+
     c = sub.add_parser("demo", help="offline demo: a bundled sample portal on 127.0.0.1, two cycles, a revision alert")
     c.add_argument("--dir", metavar="DIR", help="keep the demo database and config in DIR (default: a new temp dir)")
     c.set_defaults(func=cmd_demo)

@@ -91,9 +91,11 @@ class Config(_Strict):
     database_url: str | None = None
     base_url: str = "http://127.0.0.1:8080"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+    token: str | None = None  # required by `serve` when it listens on anything but 127.0.0.1 (env POLICYWATCH_TOKEN)
     max_delivery_attempts: Annotated[int, Field(ge=1, le=100)] = 8
     delivery_backoff: float = 60.0
     error_after_failures: Annotated[int, Field(ge=1)] = 3
+    backfill_seconds: Annotated[float, Field(ge=0)] = 20.0
     portals: list[PortalConfig] = []
     subscriptions: list[SubscriptionConfig] = []
 

@@ -9,6 +9,8 @@ import storage
 from notifier.send import mask_url
 from storage import repo
 
+from .commitments import ensure as ensure_commitments
+
 META_KEYS = ("doc_number", "issuer", "written", "published")
 
 
@@ -41,7 +43,7 @@ def export_json(engine: Engine) -> dict[str, Any]:
                             "raw_sha256": v.raw_sha256,
                             **{k: (v.meta or {}).get(k) for k in META_KEYS},
                             "paragraphs": repo.paragraphs_of(session=s, version=v),
-                            "commitments": v.commitments or [],
+                            "commitments": ensure_commitments(s, v),
                         }
                         for v in versions
                     ],
@@ -88,4 +90,5 @@ def export_json(engine: Engine) -> dict[str, Any]:
              "failures_in_row": p.failures_in_row, "last_error": p.last_error}
             for p in repo.list_portals(session=s)
         ]
+        s.commit()  # commitments extracted on the way are kept
     return {"portals": health, "documents": documents, "changes": changes, "deliveries": deliveries}

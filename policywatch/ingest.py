@@ -21,6 +21,8 @@ from storage import repo
 
 from .config import Config
 from .events import event_tags, review_url
+from .commitments import ensure as ensure_commitments
+from .commitments import from_rows, to_rows
 from .schedule import parse_date
 
 log = logging.getLogger("policywatch")
@@ -154,12 +156,13 @@ class Ingestor:
                 s.commit()
                 run.unchanged += 1
                 return
-            commitments = extract_commitments(page.paragraphs)
+            # a baseline version's commitments are extracted later, on first need (see policywatch/commitments.py)
+            commitments = None if run.baseline else extract_commitments(page.paragraphs)
             version = repo.add_version(
                 session=s, document=doc, fetched_at=page.fetched_at, title=title, paragraphs=page.paragraphs,
                 exact_hash=exact, semantic_hash=semantic, raw=page.body, final_url=page.final_url,
                 encoding=page.encoding, headers=page.headers, meta=page.metadata or None,
-                commitments=[c.to_json() | {"paragraph": c.paragraph} for c in commitments],
+                commitments=None if commitments is None else to_rows(commitments),
                 attachments=[a.__dict__ for a in page.attachments] or None,
             )
             ops: list[dict] = []
@@ -179,7 +182,8 @@ class Ingestor:
                         summary_lines.append(f"回到第{back_to}版")
                 ops = ops_to_json(diff_paragraphs(old_paragraphs, page.paragraphs))
                 if kind == "revised":
-                    target_changes = compare_commitments(extract_commitments(old_paragraphs), commitments)
+                    old_commitments = from_rows(ensure_commitments(s, prev))
+                    target_changes = compare_commitments(old_commitments, commitments or [])
                     summary_lines = [t.summary_zh() for t in target_changes] + summary_lines
             tags = event_tags(kind, [t.change for t in target_changes])
             change = repo.add_change(

@@ -13,12 +13,13 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy.engine import Engine
 
 import storage
-from diffing.targets import Commitment
 from notifier.events import Event, ParagraphChange
 from notifier.message import build_message
 from notifier.send import mask_url, send
 from storage import Change, Document, Portal, repo
 
+from .commitments import ensure as ensure_commitments
+from .commitments import from_rows
 from .config import Config
 from .events import review_url
 
@@ -45,7 +46,7 @@ def event_for_change(s, change: Change, base_url: str | None) -> Event:
     if change.kind == "new" and doc is not None:
         version = repo.get_version(session=s, document_id=doc.id, seq=change.to_seq) if change.to_seq else None
         if version is not None:
-            headlines = new_document_headlines(version.commitments or [])
+            headlines = new_document_headlines(ensure_commitments(s, version))
             detail = excerpt(repo.paragraphs_of(session=s, version=version))
     return Event(
         kind=change.kind, portal=portal.name if portal else "?", title=doc.title if doc else (portal.name if portal else ""),
@@ -62,10 +63,9 @@ EXCERPT_CHARS = 160
 def new_document_headlines(commitments: list[dict]) -> tuple[str, ...]:
     """The first targets of a new document, as "目标：… 下降3%以上（2021年底）" lines."""
     lines = []
-    for d in commitments:
-        if d.get("kind") != "target":
+    for c in from_rows(commitments):
+        if c.kind != "target":
             continue
-        c = Commitment(**{k: d.get(k) for k in Commitment.__dataclass_fields__ if k in d})
         when = c.when_zh()
         lines.append(f"目标：{c.metric} {c.amount_zh()}" + (f"（{when}）" if when else ""))
     if len(lines) > NEW_DOC_HEADLINES:

@@ -13,6 +13,7 @@ from notifier.subscriptions import matches
 from spiders.portal import KnownDocument, PortalSpec
 from storage import Portal, Run, repo
 
+from .commitments import backfill as backfill_commitments
 from .config import Config, PortalConfig
 from .ingest import Ingestor, PortalRun, subscriptions_of
 from .outbox import OutboxReport, work_outbox
@@ -96,6 +97,7 @@ def run_cycle(
     finish_portals(engine, config, runs, now=now)
     if deliver:
         report.outbox = work_outbox(engine, config)
+    backfill_commitments(engine, budget_s=config.backfill_seconds)
     with storage.session(engine) as s:
         row = s.get(Run, run_id)
         row.finished_at = datetime.now(timezone.utc)

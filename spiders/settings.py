@@ -25,6 +25,8 @@ def portal_settings(spec: PortalSpec) -> dict[str, Any]:
         "DOWNLOAD_MAXSIZE": int(spec.max_bytes),
         "DOWNLOAD_WARNSIZE": max(1, int(spec.max_bytes) // 2),
         "DOWNLOAD_TIMEOUT": float(spec.timeout),
+        # AutoThrottle adapts a politeness delay; with the delay set to 0 the operator has turned politeness off
+        "AUTOTHROTTLE_ENABLED": float(spec.delay) > 0,
         "AUTOTHROTTLE_START_DELAY": float(spec.delay),
         "AUTOTHROTTLE_MAX_DELAY": max(60.0, float(spec.delay) * 10),
         "AUTOTHROTTLE_TARGET_CONCURRENCY": float(max(1, int(spec.concurrency))),
@@ -53,7 +55,7 @@ def crawler_settings(specs: list[PortalSpec]) -> dict[str, Any]:
         "CONCURRENT_REQUESTS_PER_DOMAIN": min(concurrency),
         "CONCURRENT_REQUESTS_PER_IP": 0,
         "DOWNLOAD_DELAY": max(delays),
-        "AUTOTHROTTLE_ENABLED": True,
+        "AUTOTHROTTLE_ENABLED": max(delays) > 0,
         "AUTOTHROTTLE_START_DELAY": max(delays),
         "AUTOTHROTTLE_MAX_DELAY": max(60.0, max(delays) * 10),
         "AUTOTHROTTLE_TARGET_CONCURRENCY": float(min(concurrency)),

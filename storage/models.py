@@ -10,6 +10,8 @@ Layout of a document's history:
 """
 from __future__ import annotations
 
+import json
+import zlib
 from datetime import datetime
 from typing import Any
 
@@ -55,8 +57,11 @@ class Document(SQLModel, table=True):
 class Blob(SQLModel, table=True):
     sha256: str = Field(primary_key=True, max_length=64)
     size: int
-    codec: str = Field(default="zlib", max_length=20)
+    codec: str = Field(default="zlib", max_length=40)  # "zlib", or "skel-zlib:<charset>" (see repo.put_raw)
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # a skeleton compressed against an earlier skeleton of the same document (zlib preset dictionary)
+    base_sha256: str | None = Field(default=None, foreign_key="blob.sha256", max_length=64)
+    depth: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class Paragraph(SQLModel, table=True):
@@ -81,8 +86,22 @@ class Version(SQLModel, table=True):
     encoding: str | None = Field(default=None, max_length=40)
     headers: dict[str, str] | None = _json_column(nullable=True)
     meta: dict[str, str] | None = _json_column(nullable=True)
-    commitments: list[dict[str, Any]] | None = _json_column(nullable=True)
+    # Derived data (re-extractable from the paragraphs), so stored compact: zlib-compressed JSON; NULL = not yet
+    # extracted. Read and write it through the ``commitments`` property.
+    commitments_z: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     attachments: list[dict[str, Any]] | None = _json_column(nullable=True)
+
+    @property
+    def commitments(self) -> list[dict[str, Any]] | None:
+        if self.commitments_z is None:
+            return None
+        return json.loads(zlib.decompress(self.commitments_z))
+
+    @commitments.setter
+    def commitments(self, rows: list[dict[str, Any]] | None) -> None:
+        self.commitments_z = (
+            None if rows is None else zlib.compress(json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode(), 9)
+        )
 
 
 class Change(SQLModel, table=True):

@@ -57,11 +57,101 @@ def put_blob(*, session: Session, data: bytes) -> str:
     return digest
 
 
+SKEL_PREFIX = "skel-zlib:"
+_MARK = "\x00"
+
+
+def _skeleton(text: str, paragraphs: Sequence[tuple[int, str]]) -> str | None:
+    """The page text with each paragraph's first occurrence (in order) replaced by NUL<id>NUL; None if unusable."""
+    if _MARK in text:
+        return None
+    pieces: list[str] = []
+    cursor = 0
+    for pid, para in paragraphs:
+        if len(para) < 8:  # short texts (headings, 一、) are cheaper left in place
+            continue
+        at = text.find(para, cursor)
+        if at < 0:
+            continue
+        pieces += [text[cursor:at], f"{_MARK}{pid}{_MARK}"]
+        cursor = at + len(para)
+    pieces.append(text[cursor:])
+    return "".join(pieces)
+
+
+def _unskeleton(session: Session, skeleton: str) -> str:
+    parts = skeleton.split(_MARK)
+    ids = [int(p) for p in parts[1::2]]
+    texts: dict[int, str] = {}
+    for i in range(0, len(ids), 500):
+        for pid, text in session.exec(select(Paragraph.id, Paragraph.text).where(col(Paragraph.id).in_(ids[i : i + 500]))):
+            texts[pid] = text
+    parts[1::2] = [texts[i] for i in ids]
+    return "".join(parts)
+
+
+MAX_DELTA_DEPTH = 8
+
+
+def _skeleton_bytes(session: Session, blob: Blob) -> bytes:
+    """The uncompressed skeleton of a skel blob, following its base chain."""
+    if blob.base_sha256 is None:
+        return zlib.decompress(blob.data)
+    base = session.get(Blob, blob.base_sha256)
+    assert base is not None, f"blob {blob.sha256} lost its base {blob.base_sha256}"
+    d = zlib.decompressobj(zdict=_skeleton_bytes(session, base)[-32768:])
+    return d.decompress(blob.data) + d.flush()
+
+
+def put_raw(
+    *, session: Session, data: bytes, encoding: str | None, paragraphs: Sequence[tuple[int, str]],
+    base: str | None = None,
+) -> str:
+    """Store a raw response body once, content-addressed by the SHA-256 of its bytes.
+
+    The main text is already stored paragraph by paragraph, so the body is kept as a "skeleton": the decoded page
+    with each stored paragraph replaced by a reference, zlib-compressed — about a quarter of compressing the whole
+    page. It is used only when rebuilding it gives back the exact bytes (checked here); otherwise plain zlib.
+    With ``base`` (the previous version's body), the skeleton is compressed with the base's skeleton as zlib's
+    preset dictionary, so a revision's page template costs a few hundred bytes; chains stop at MAX_DELTA_DEPTH.
+    """
+    digest = hashlib.sha256(data).hexdigest()
+    if session.get(Blob, digest) is not None:
+        return digest
+    codec, payload = "zlib", data
+    if encoding:
+        try:
+            text = data.decode(encoding)
+            skeleton = _skeleton(text, paragraphs) if text.encode(encoding) == data else None
+        except (LookupError, UnicodeError):
+            skeleton = None
+        if skeleton is not None and skeleton != text:
+            by_id = dict(paragraphs)
+            rebuilt = "".join(by_id[int(p)] if i % 2 else p for i, p in enumerate(skeleton.split(_MARK)))
+            if rebuilt.encode(encoding) == data:
+                codec, payload = SKEL_PREFIX + encoding, skeleton.encode("utf-8")
+    base_blob = session.get(Blob, base) if base and codec != "zlib" else None
+    if base_blob is not None and base_blob.codec.startswith(SKEL_PREFIX) and base_blob.depth < MAX_DELTA_DEPTH:
+        c = zlib.compressobj(9, zdict=_skeleton_bytes(session, base_blob)[-32768:])
+        blob = Blob(sha256=digest, size=len(data), codec=codec, data=c.compress(payload) + c.flush(),
+                    base_sha256=base_blob.sha256, depth=base_blob.depth + 1)
+    else:
+        blob = Blob(sha256=digest, size=len(data), codec=codec, data=zlib.compress(payload, 9))
+    session.add(blob)
+    session.flush()
+    return digest
+
+
 def read_blob(*, session: Session, sha256: str) -> bytes | None:
     blob = session.get(Blob, sha256)
     if blob is None:
         return None
-    return zlib.decompress(blob.data) if blob.codec == "zlib" else bytes(blob.data)
+    if blob.codec == "zlib":
+        return zlib.decompress(blob.data)
+    if blob.codec.startswith(SKEL_PREFIX):
+        encoding = blob.codec[len(SKEL_PREFIX) :]
+        return _unskeleton(session, _skeleton_bytes(session, blob).decode("utf-8")).encode(encoding)
+    return bytes(blob.data)
 
 
 def put_paragraphs(*, session: Session, texts: Sequence[str]) -> list[int]:
@@ -127,6 +217,8 @@ def add_version(
     attachments: list[dict[str, Any]] | None = None,
 ) -> Version:
     seq = document.latest_seq + 1
+    previous = latest_version(session=session, document_id=document.id) if document.latest_seq else None  # type: ignore[arg-type]
+    paragraph_ids = put_paragraphs(session=session, texts=paragraphs)
     version = Version(
         document_id=document.id,  # type: ignore[arg-type]
         seq=seq,
@@ -134,15 +226,22 @@ def add_version(
         title=title,
         exact_hash=exact_hash,
         semantic_hash=semantic_hash,
-        paragraph_ids=put_paragraphs(session=session, texts=paragraphs),
-        raw_sha256=put_blob(session=session, data=raw) if raw is not None else None,
+        paragraph_ids=paragraph_ids,
+        raw_sha256=(
+            put_raw(session=session, data=raw, encoding=encoding, paragraphs=list(zip(paragraph_ids, paragraphs)),
+                    base=previous.raw_sha256 if previous else None)
+            if raw is not None else None
+        ),
         final_url=final_url,
         encoding=encoding,
         headers=headers,
         meta=meta,
-        commitments=commitments,
         attachments=attachments,
     )
+    version.commitments = commitments
+    if previous is not None and previous.commitments_z is not None:
+        previous.commitments = None  # a derived cache: kept for the latest version only, re-extracted on demand
+        session.add(previous)
     session.add(version)
     document.latest_seq = seq
     document.last_changed_at = fetched_at

@@ -119,3 +119,72 @@ def test_digest_collects_changes_then_opens(engine):
         s.commit()
         (d,) = repo.due_deliveries(session=s, now=NOW)
         assert repo.delivery_change_ids(session=s, delivery_id=d.id) == sorted(ids)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
+def test_raw_bodies_round_trip_byte_for_byte(engine, encoding):
+    paras = ["一、总体要求：到2020年底，全市规模以上企业单位工业增加值能耗比2015年下降23%以上。",
+             "二、主要任务：2020年年底前全面淘汰退出达不到标准的落后产能和不达标企业。"]
+    page = ("<html><head><meta charset='gbk'></head><body><div class='nav'>首页 政策文件</div>"
+            + "".join(f"<p>{p}</p>" for p in paras) + "<p>浏览次数：12</p></body></html>")
+    raw = page.encode(encoding)
+    with storage.session(engine) as s:
+        doc = _doc(s)
+        v = repo.add_version(session=s, document=doc, fetched_at=NOW, title="方案", paragraphs=paras, exact_hash="a",
+                             semantic_hash="a", raw=raw, encoding=encoding)
+        s.commit()
+        blob = s.get(Blob, v.raw_sha256)
+        assert blob.codec == f"skel-zlib:{encoding}"  # the text is stored once, in the paragraphs
+        assert repo.read_blob(session=s, sha256=v.raw_sha256) == raw
+        # bytes that do not decode as declared are kept whole, not lost
+        odd = b"\xff\xfe<p>" + raw
+        v2 = repo.add_version(session=s, document=doc, fetched_at=NOW, title="方案", paragraphs=paras, exact_hash="b",
+                              semantic_hash="b", raw=odd, encoding="utf-8")
+        s.commit()
+        assert s.get(Blob, v2.raw_sha256).codec == "zlib"
+        assert repo.read_blob(session=s, sha256=v2.raw_sha256) == odd
+
+
+def test_commitments_are_stored_compressed_and_none_means_not_extracted(engine):
+    rows = [{"kind": "target", "quote": "下降23%以上", "metric": "能耗", "value": 23, "unit": "%"}] * 40
+    with storage.session(engine) as s:
+        doc = _doc(s)
+        v = repo.add_version(session=s, document=doc, fetched_at=NOW, title="t", paragraphs=["a"], exact_hash="a",
+                             semantic_hash="a", commitments=None)
+        s.commit()
+        assert v.commitments is None
+        v.commitments = rows
+        s.add(v)
+        s.commit()
+        again = repo.latest_version(session=s, document_id=doc.id)
+        assert again.commitments == rows
+        assert len(again.commitments_z) < len(str(rows).encode()) / 5
+
+
+def test_a_revision_costs_little_more_than_its_changed_text(engine):
+    paras = [f"（{i}）到2025年，第{i}项任务的单位工业增加值能耗比2020年下降{i % 9 + 10}%以上，并完成相关配套改革。"
+             for i in range(60)]
+    chrome = "".join(f"<li><a href='/col{i}/index.html'>栏目{i}</a></li>" for i in range(300))
+
+    def page(ps, views):
+        return (f"<html><body><ul>{chrome}</ul>" + "".join(f"<p>{p}</p>" for p in ps)
+                + f"<span>浏览次数：{views}</span></body></html>").encode()
+
+    with storage.session(engine) as s:
+        doc = _doc(s)
+        current = list(paras)
+        raws = []
+        for n in range(12):
+            current = list(current)
+            current[n * 5] = current[n * 5].replace("以上", "左右")
+            raw = page(current, 1000 + n)
+            raws.append(raw)
+            v = repo.add_version(session=s, document=doc, fetched_at=NOW, title="t", paragraphs=current,
+                                 exact_hash=str(n), semantic_hash=str(n), raw=raw, encoding="utf-8")
+            s.commit()
+        blobs = {b.sha256: b for b in s.exec(select(Blob)).all()}
+        deltas = [b for b in blobs.values() if b.base_sha256]
+        assert deltas and max(b.depth for b in blobs.values()) <= repo.MAX_DELTA_DEPTH
+        assert max(len(b.data) for b in deltas) < 600  # the page template is not stored again
+        for version in repo.versions_of(session=s, document_id=doc.id):  # every body still comes back exactly
+            assert repo.read_blob(session=s, sha256=version.raw_sha256) == raws[version.seq - 1]

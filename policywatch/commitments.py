@@ -1,0 +1,74 @@
+"""Commitments (targets and deadlines) of stored versions.
+
+A baseline crawl stores hundreds of documents nobody has been alerted about yet; extracting their commitments
+there would triple the first crawl's CPU time for nothing an alert needs. So a baseline version is stored with
+``commitments = NULL`` ("not extracted yet"), and the commitments are extracted on first need (a revision, the
+review pages, export, `targets`) or by the time-boxed backfill at the end of each cycle.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+import storage
+from diffing.targets import Commitment, extract_commitments
+from storage import Document, Version, repo
+
+
+def to_rows(commitments: list[Commitment]) -> list[dict[str, Any]]:
+    return [c.to_json() | {"paragraph": c.paragraph} for c in commitments]
+
+
+def from_rows(rows: list[dict[str, Any]]) -> list[Commitment]:
+    fields = Commitment.__dataclass_fields__
+    return [Commitment(**{k: r.get(k) for k in fields if k in r}) for r in rows]
+
+
+def ensure(session: Session, version: Version) -> list[dict[str, Any]]:
+    """The version's commitments, extracting and storing them first if that was deferred (caller commits)."""
+    if version.commitments is None:
+        version.commitments = to_rows(extract_commitments(repo.paragraphs_of(session=session, version=version)))
+        session.add(version)
+        session.flush()
+    return version.commitments
+
+
+def rows_for(session: Session, version: Version, paragraphs: list[str] | None = None) -> list[dict[str, Any]]:
+    """Commitments for display: stored ones, else extracted now (and kept only if this is the latest version)."""
+    if version.commitments is not None:
+        return version.commitments
+    doc = session.get(Document, version.document_id)
+    if doc is not None and doc.latest_seq == version.seq:
+        return ensure(session, version)
+    if paragraphs is None:
+        paragraphs = repo.paragraphs_of(session=session, version=version)
+    return to_rows(extract_commitments(paragraphs))
+
+
+def backfill(engine: Engine, *, budget_s: float) -> int:
+    """Extract deferred commitments of documents' latest versions, newest first, until the time budget is spent
+    (older versions' commitments are a cache dropped on purpose; see storage.repo.add_version). Returns how many."""
+    done = 0
+    deadline = time.monotonic() + budget_s
+    pending = (
+        select(Version)
+        .join(Document, (col(Document.id) == col(Version.document_id)) & (col(Document.latest_seq) == col(Version.seq)))
+        .where(col(Version.commitments_z).is_(None))
+        .order_by(col(Version.id).desc())
+        .limit(20)
+    )
+    with storage.session(engine) as s:
+        while time.monotonic() < deadline:
+            batch = s.exec(pending).all()
+            if not batch:
+                break
+            for v in batch:
+                ensure(s, v)
+                done += 1
+                if time.monotonic() >= deadline:
+                    break
+            s.commit()
+    return done
