@@ -35,7 +35,7 @@ from diffing.targets import extract_commitments  # noqa: E402
 from diffing.targets_text import normalise  # noqa: E402
 
 _PUNCT = re.compile(r"[\s,.;:!?、。，；：！？()（）“”\"'《》\[\]【】\-—/]")
-RULES = __doc__.split("A prediction matches a gold entry when", 1)[1].split("Pairs are matched")[0]
+RULES = __doc__.split("A prediction matches a gold entry when", 1)[1]
 
 
 def _norm(s: str | None) -> str:
@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", default=str(ROOT / "tests/data/seeds"))
     ap.add_argument("-v", "--verbose", action="store_true", help="list false positives and misses")
     args = ap.parse_args(argv)
-    print("Matching rule:" + RULES.rstrip())
+    print("A prediction matches a gold entry when" + RULES.rstrip())
     totals = {k: [0, 0, 0] for k in ("target", "deadline")}
     dl = [0, 0]
     for lf in sorted(Path(args.labels).glob("*.json")):

@@ -107,3 +107,13 @@ def test_renderers_work_on_ops_loaded_from_json():
     assert render_terminal(loaded, color=False) == render_terminal(ops, color=False)
     assert render_unified(loaded, old, new) == render_unified(ops, old, new)
     assert render_html_inline(loaded) == render_html_inline(ops)
+
+
+def test_move_labels_say_what_else_changed():
+    from .test_align import LONG_A, LONG_B, LONG_C, LONG_D
+
+    old = [LONG_A, LONG_B, LONG_C, LONG_D]
+    renumbered = [LONG_A, LONG_C, LONG_D, LONG_B.replace("(二)", "(四)")]
+    assert "移动 第2段→第4段 并重新编号" in render_terminal(diff_paragraphs(old, renumbered), color=False)
+    edited = [LONG_A, LONG_C, LONG_D, LONG_B.replace("先行区", "示范区")]
+    assert "移动 第2段→第4段 并修改" in render_terminal(diff_paragraphs(old, edited), color=False)

@@ -323,3 +323,11 @@ def test_same_metric_twice_pairs_by_position():
     new = ["到2023年，新建城市公园10个。", "到2025年，新建城市公园35个。"]
     (ch,) = _changes(new, old)
     assert (ch.change, ch.old.value, ch.new.value) == ("value_changed", 30, 35)
+
+
+def test_module_docstring_example():
+    import doctest
+
+    import diffing.targets
+
+    assert doctest.testmod(diffing.targets).failed == 0
