@@ -61,19 +61,11 @@ def _load(args):
 
 
 def _engine(config):
-    import storage
+    """An engine on the configured database: a new database is created by the migrations; a schema older or newer
+    than this policywatch is a one-line error naming the command to run."""
+    from .ops import open_engine
 
-    url = config.resolved_database_url()
-    try:
-        engine = storage.make_engine(url)
-        storage.init_db(engine)
-    except storage.StorageError as exc:
-        raise CliError(str(exc), 1) from None
-    except Exception as exc:  # unreachable server, locked/read-only file...
-        from notifier.send import mask_url
-
-        raise CliError(f"database {mask_url(url)}: {str(exc).splitlines()[0]}", 1) from None
-    return engine
+    return open_engine(config.resolved_database_url())
 
 
 # --- commands ---------------------------------------------------------------------------------------------------
@@ -94,7 +86,6 @@ def cmd_check_config(args) -> int:
 
 def cmd_run(args) -> int:
     from .lock import RunLock
-    from .run import run_cycle
 
     config = _load(args)
     for name in args.portal or []:
@@ -107,6 +98,8 @@ def cmd_run(args) -> int:
         if not lock.acquired:
             log.warning("another policywatch run holds %s; this one exits without doing anything", lock.path)
             return 0
+        from .run import run_cycle  # after the lock: a run that finds it taken exits without loading Scrapy
+
         report = run_cycle(engine, config, force=args.force, only=args.portal or None, deliver=not args.no_deliver)
     if args.verbose or args.progress:
         for p in report.portals:
@@ -304,6 +297,10 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("demo", help="offline demo: a bundled sample portal on 127.0.0.1, two cycles, a revision alert")
     c.add_argument("--dir", metavar="DIR", help="keep the demo database and config in DIR (default: a new temp dir)")
     c.set_defaults(func=cmd_demo)
+
+    from .ops import add_ops_parsers  # status, db, gc, import, init, daemon
+
+    add_ops_parsers(sub)
     return p
 
 

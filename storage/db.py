@@ -5,7 +5,7 @@ from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 from . import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
@@ -41,8 +41,11 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
 
 def init_db(engine: Engine) -> None:
-    """Create missing tables (idempotent)."""
-    SQLModel.metadata.create_all(engine)
+    """Prepare a database: an empty one is built by running the migrations (so every database, new or upgraded,
+    has the same schema); an existing one is left as it is (see storage.migrate.check)."""
+    from .migrate import stamp_or_upgrade_new
+
+    stamp_or_upgrade_new(engine)
 
 
 def session(engine: Engine) -> Session:

@@ -103,6 +103,13 @@ def _skeleton_bytes(session: Session, blob: Blob) -> bytes:
     return d.decompress(blob.data) + d.flush()
 
 
+def skeleton_paragraph_ids(*, session: Session, blob: Blob) -> set[int]:
+    """The paragraph ids a skeleton blob refers to (empty for a plain blob); gc keeps those paragraphs."""
+    if not blob.codec.startswith(SKEL_PREFIX):
+        return set()
+    return {int(p) for p in _skeleton_bytes(session, blob).decode("utf-8").split(_MARK)[1::2]}
+
+
 def put_raw(
     *, session: Session, data: bytes, encoding: str | None, paragraphs: Sequence[tuple[int, str]],
     base: str | None = None,
