@@ -151,6 +151,67 @@ def cmd_deliveries(args) -> int:
     return 1 if any(d["status"] == "failed" for d in out) else 0
 
 
+def cmd_subscriptions(args) -> int:
+    from notifier.send import mask_url
+
+    config = _load(args)
+    rows = [
+        {"name": s.name, "urls": [mask_url(u) for u in s.urls], "portals": s.portals or ["(all)"],
+         "events": s.events or ["(all but formatting)"], "keywords": s.keywords, "mode": s.mode}
+        for s in config.subscriptions
+    ]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    if not rows:
+        print("no subscriptions in the config")
+    for r in rows:
+        print(f"{r['name']}  [{r['mode']}]")
+        print(f"  channels: {', '.join(r['urls'])}")
+        print(f"  portals:  {', '.join(r['portals'])}")
+        print(f"  events:   {', '.join(r['events'])}")
+        if r["keywords"]:
+            print(f"  keywords: {', '.join(r['keywords'])}")
+    return 0
+
+
+def cmd_notify_test(args) -> int:
+    """Send a sample alert (a target change in a sample plan) to one Apprise URL or to a subscription's URLs."""
+    from datetime import datetime, timezone
+
+    from notifier.events import Event, ParagraphChange
+    from notifier.message import build_message
+    from notifier.send import mask_url, send
+
+    _setup_logging("WARNING")
+    urls = [args.target]
+    if "://" not in args.target:
+        config = _load(args)
+        sub = next((s for s in config.subscriptions if s.name == args.target), None)
+        if sub is None:
+            raise CliError(f"no subscription named {args.target!r} and not an Apprise URL")
+        urls = list(sub.urls)
+    event = Event(
+        kind="revised", portal="policywatch-test", title="【测试】示例市推进工业结构调整工作方案",
+        url="http://127.0.0.1/zwgk/zcwj/sample.html", review_url=None, detected_at=datetime.now(timezone.utc),
+        tags=frozenset({"revised", "target_changed"}),
+        headlines=("目标变更：单位工业增加值能耗下降 23% → 20%（2020年底）",),
+        paragraphs=(ParagraphChange(op="replace", old="能耗比2015年下降23%以上。", new="能耗比2015年下降20%以上。",
+                                    spans=(("equal", "能耗比2015年下降"), ("delete", "23%"), ("insert", "20%"),
+                                           ("equal", "以上。"))),),
+        detail="这是 policywatch 的测试消息，收到即说明通道可用。",
+    )
+    failed = 0
+    for url in urls:
+        result = send(url, build_message([event], url=url))
+        if result.ok:
+            print(f"sent to {mask_url(url)}")
+        else:
+            failed += 1
+            print(f"policywatch: error: {result.error}", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def cmd_export(args) -> int:
     from .export import export_json
 
@@ -272,6 +333,16 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--status", choices=["collecting", "pending", "sending", "sent", "failed"])
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_deliveries)
+
+    c = sub.add_parser("subscriptions", help="list the configured subscriptions (URLs masked)")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_subscriptions)
+
+    c = sub.add_parser("notify", help="notification tools: 'notify test URL|SUBSCRIPTION' sends a sample alert")
+    nsub = c.add_subparsers(dest="notify_command", metavar="ACTION", required=True)
+    t = nsub.add_parser("test", help="send a sample alert to an Apprise URL or to every URL of a subscription")
+    t.add_argument("target", metavar="URL|SUBSCRIPTION")
+    t.set_defaults(func=cmd_notify_test)
 
     c = sub.add_parser("export", help="print the whole database (documents, versions, changes, deliveries)")
     c.add_argument("--format", choices=["json"], default="json")

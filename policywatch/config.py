@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from zoneinfo import ZoneInfo
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -96,6 +97,20 @@ class Config(_Strict):
     delivery_backoff: float = 60.0
     error_after_failures: Annotated[int, Field(ge=1)] = 3
     backfill_seconds: Annotated[float, Field(ge=0)] = 20.0
+    timezone: str = "Asia/Shanghai"  # for daily digests (mode = "daily@HH:MM") and times shown in messages
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except Exception:
+            raise ValueError(f"{v!r} is not a time zone name like 'Asia/Shanghai'") from None
+        return v
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
     portals: list[PortalConfig] = []
     subscriptions: list[SubscriptionConfig] = []
 

@@ -50,7 +50,7 @@ def next_due(engine: Engine, config: Config, now: datetime) -> Due:
     """The configured portals due at ``now`` (by ``last_polled_at`` + ``interval``, as ``run`` decides), whether a
     pending delivery is due, and the seconds until the earliest of these otherwise."""
     from sqlalchemy import func
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     import storage
     from storage import Delivery, repo
@@ -59,7 +59,9 @@ def next_due(engine: Engine, config: Config, now: datetime) -> Due:
 
     with storage.session(engine) as s:
         polled = {p.name: p.last_polled_at for p in repo.list_portals(session=s)}
-        next_delivery = s.exec(select(func.min(Delivery.next_attempt_at)).where(Delivery.status == "pending")).one()
+        next_delivery = s.exec(
+            select(func.min(Delivery.next_attempt_at)).where(col(Delivery.status).in_(["pending", "collecting"]))
+        ).one()
     due, waits = [], []
     for pc in config.portals:
         last = polled.get(pc.name)

@@ -23,7 +23,7 @@ from .config import Config
 from .events import event_tags, review_url
 from .commitments import ensure as ensure_commitments
 from .commitments import from_rows, to_rows
-from .schedule import parse_date
+from .schedule import next_daily, parse_date
 
 log = logging.getLogger("policywatch")
 
@@ -220,7 +220,13 @@ class Ingestor:
                         session=s, subscription=sub.name, url=url, dedup_key=f"change:{change_id}",
                         change_ids=[change_id], now=event.detected_at,
                     )
-                else:
+                elif sub.daily_at is not None:
+                    send_at = next_daily(sub.daily_at, after=event.detected_at, tz=self.config.zone)
+                    repo.add_to_digest(
+                        session=s, subscription=sub.name, url=url, dedup_key=f"digest:{sub.mode}:{send_at.isoformat()}",
+                        change_id=change_id, now=event.detected_at, send_at=send_at,
+                    )
+                else:  # one digest per subscription per run, sent at the end of the run
                     repo.add_to_digest(
                         session=s, subscription=sub.name, url=url, dedup_key=f"digest:{sub.mode}:{self.run_id}",
                         change_id=change_id, now=event.detected_at,

@@ -105,6 +105,7 @@ def work_outbox(engine: Engine, config: Config, *, ignore_backoff: bool = False,
     report = OutboxReport()
     with storage.session(engine) as s:
         released = repo.release_orphaned_deliveries(session=s)
+        repo.close_digests(session=s, now=now or datetime.now(timezone.utc))
         s.commit()
         if released:
             log.warning("outbox: %d delivery(ies) interrupted by an earlier run will be retried", released)

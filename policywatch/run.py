@@ -147,7 +147,6 @@ def finish_portals(engine: Engine, config: Config, runs: dict[str, PortalRun], *
                     _notify_portal(s, subs, kind="baseline", portal=run.name, url=pc.start_urls[0], detail=detail,
                                    dedup_key=f"baseline:{run.portal_id}", change_ids=run.change_ids, now=now)
             s.add(portal)
-        repo.close_digests(session=s, now=now)
         s.commit()
 
 

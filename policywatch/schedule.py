@@ -61,3 +61,12 @@ def parse_date(text: str | None) -> datetime | None:
         return datetime(int(m.group(1)), int(m.group(2)), int(m.group(3)), tzinfo=timezone.utc)
     except ValueError:
         return None
+
+
+def next_daily(at: tuple[int, int], *, after: datetime, tz) -> datetime:
+    """The first HH:MM (in ``tz``) strictly after ``after``, as an aware UTC datetime."""
+    local = after.astimezone(tz)
+    candidate = local.replace(hour=at[0], minute=at[1], second=0, microsecond=0)
+    if candidate <= local:
+        candidate += timedelta(days=1)
+    return candidate.astimezone(timezone.utc)

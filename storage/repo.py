@@ -324,9 +324,11 @@ def enqueue_delivery(
 
 
 def add_to_digest(
-    *, session: Session, subscription: str, url: str, dedup_key: str, change_id: int, now: datetime
+    *, session: Session, subscription: str, url: str, dedup_key: str, change_id: int, now: datetime,
+    send_at: datetime | None = None,
 ) -> Delivery:
-    """Add a change to the subscription's open digest (status 'collecting'), creating it if needed."""
+    """Add a change to the subscription's open digest (status 'collecting', sent from ``send_at`` on — default
+    ``now``, i.e. at the end of this run), creating it if needed."""
     delivery = session.exec(
         select(Delivery).where(
             Delivery.dedup_key == dedup_key, Delivery.subscription == subscription, Delivery.url == url
@@ -334,7 +336,7 @@ def add_to_digest(
     ).first()
     if delivery is None:
         delivery = Delivery(
-            subscription=subscription, url=url, dedup_key=dedup_key, created_at=now, next_attempt_at=now,
+            subscription=subscription, url=url, dedup_key=dedup_key, created_at=now, next_attempt_at=send_at or now,
             status="collecting",
         )
         session.add(delivery)
@@ -345,12 +347,10 @@ def add_to_digest(
     return delivery
 
 
-def close_digests(*, session: Session, now: datetime, subscriptions: Iterable[str] | None = None) -> int:
-    """Make collecting digests sendable (all, or those of the given subscriptions)."""
-    stmt = update(Delivery).where(col(Delivery.status) == "collecting")
-    if subscriptions is not None:
-        stmt = stmt.where(col(Delivery.subscription).in_(list(subscriptions)))
-    result = session.exec(stmt.values(status="pending", next_attempt_at=now))  # type: ignore[call-overload]
+def close_digests(*, session: Session, now: datetime) -> int:
+    """Make collecting digests whose send time has come sendable."""
+    stmt = update(Delivery).where(col(Delivery.status) == "collecting", col(Delivery.next_attempt_at) <= now)
+    result = session.exec(stmt.values(status="pending"))  # type: ignore[call-overload]
     return result.rowcount or 0
 
 
