@@ -15,9 +15,10 @@ from typing import Sequence
 
 from .targets_compare import compare_commitments
 from .targets_extract import extract as _extract
-from .targets_model import Commitment, TargetChange
+from .targets_model import Commitment, TargetChange, summary_lines
 
-__all__ = ["Commitment", "TargetChange", "extract_commitments", "extract_from_text", "compare_commitments"]
+__all__ = ["Commitment", "TargetChange", "extract_commitments", "extract_from_text", "compare_commitments",
+           "summary_lines"]
 
 
 def extract_commitments(paragraphs: Sequence[str]) -> list[Commitment]:

@@ -3,6 +3,8 @@ between two versions."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from dataclasses import dataclass
 
 from .timephrase import format_date_zh
@@ -99,7 +101,8 @@ class TargetChange:
         if self.change == "deadline_changed" and self.old and self.new:
             return f"期限变更：{metric} {_when_text(self.old) or '无期限'} → {_when_text(self.new) or '无期限'}"
         c = self.new if self.change == "added" else self.old
-        label = "新增目标" if self.change == "added" else "删除目标"
+        noun = "期限" if c is not None and c.kind == "deadline" else "目标"
+        label = ("新增" if self.change == "added" else "删除") + noun
         if c is None:
             return f"{label}：{metric}"
         amount = c.amount_zh()
@@ -120,3 +123,26 @@ def _verb_of(c: Commitment) -> str:
 
 def _short(metric: str, limit: int = 40) -> str:
     return metric if len(metric) <= limit else metric[: limit - 1] + "…"
+
+
+def summary_lines(changes: "Sequence[TargetChange]", *, limit: int = 3) -> list[str]:
+    """One Chinese line per change for an alert, with deadline changes that moved the same time phrase the same way
+    (one edited 时间节点 governing several items) merged into one line naming the first ``limit`` items:
+    "期限变更：2020年年底前 → 2021年6月底前（全面淘汰落后产能、退出独立铝用炭素企业等 5 项）"."""
+    groups: dict[tuple[str, str], list[TargetChange]] = {}
+    for c in changes:
+        if c.change == "deadline_changed" and c.old and c.new:
+            groups.setdefault((_when_text(c.old) or "无期限", _when_text(c.new) or "无期限"), []).append(c)
+    lines: list[str] = []
+    emitted: set[tuple[str, str]] = set()
+    for c in changes:
+        key = (_when_text(c.old) or "无期限", _when_text(c.new) or "无期限") if c.change == "deadline_changed" and c.old and c.new else None
+        if key is None or len(groups[key]) == 1:
+            lines.append(c.summary_zh())
+        elif key not in emitted:
+            emitted.add(key)
+            items = groups[key]
+            names = "、".join(_short(i.metric, 24) for i in items[:limit])
+            more = f"等 {len(items)} 项" if len(items) > limit else f"共 {len(items)} 项"
+            lines.append(f"期限变更：{key[0]} → {key[1]}（{names}{more}）")
+    return lines

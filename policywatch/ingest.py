@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 import storage
 from diffing import diff_paragraphs, fingerprint, ops_to_json
 from diffing.targets import compare_commitments, extract_commitments
+from diffing.targets import summary_lines as target_summary_lines
 from notifier.events import Event
 from notifier.subscriptions import Subscription, matches
 from spiders.items import DocumentPage, FetchFailure, ListingPage, NotModified
@@ -184,7 +185,7 @@ class Ingestor:
                 if kind == "revised":
                     old_commitments = from_rows(ensure_commitments(s, prev))
                     target_changes = compare_commitments(old_commitments, commitments or [])
-                    summary_lines = [t.summary_zh() for t in target_changes] + summary_lines
+                    summary_lines = target_summary_lines(target_changes) + summary_lines
             tags = event_tags(kind, [t.change for t in target_changes])
             change = repo.add_change(
                 session=s, portal_id=run.portal_id, document_id=doc.id, kind=kind,

@@ -331,3 +331,21 @@ def test_module_docstring_example():
     import diffing.targets
 
     assert doctest.testmod(diffing.targets).failed == 0
+
+
+def test_summary_lines_merge_one_time_phrase_moved_for_many_items():
+    from diffing.targets import compare_commitments, extract_from_text, summary_lines
+
+    old = extract_from_text("(1)时间节点:2020年年底前全面淘汰退出达不到标准的落后产能。\n"
+                            "淘汰单厂规模20万吨/年以下的电解铝产能，退出独立铝用炭素企业，淘汰通用水泥熟料生产线。\n"
+                            "到2020年底，单位工业增加值能耗比2015年下降23%以上。")
+    new = extract_from_text("(1)时间节点:2021年6月底前全面淘汰退出达不到标准的落后产能。\n"
+                            "淘汰单厂规模20万吨/年以下的电解铝产能，退出独立铝用炭素企业，淘汰通用水泥熟料生产线。\n"
+                            "到2020年底，单位工业增加值能耗比2015年下降20%以上。")
+    changes = compare_commitments(old, new)
+    deadline_changes = [c for c in changes if c.change == "deadline_changed"]
+    lines = summary_lines(changes)
+    assert len(deadline_changes) >= 2
+    merged = [l for l in lines if l.startswith("期限变更")]
+    assert len(merged) == 1 and "2020年年底前 → 2021年6月底前" in merged[0] and f"{len(deadline_changes)} 项" in merged[0]
+    assert any(l.startswith("目标变更") and "23% → 20%" in l for l in lines)
