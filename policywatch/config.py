@@ -57,6 +57,8 @@ class PortalConfig(_Strict):
     delay: Annotated[float, Field(ge=0)] = 1.0
     concurrency: Annotated[int, Field(ge=1, le=32)] = 1
     obey_robots: bool = True
+    max_requests: Annotated[int, Field(ge=1)] = 2000
+    max_attachment_bytes: Annotated[int, Field(ge=0)] = 20_000_000
 
     @field_validator("interval", mode="before")
     @classmethod
@@ -97,6 +99,7 @@ class Config(_Strict):
     delivery_backoff: float = 60.0
     error_after_failures: Annotated[int, Field(ge=1)] = 3
     backfill_seconds: Annotated[float, Field(ge=0)] = 20.0
+    withdraw_after: Annotated[int, Field(ge=1)] = 3
     timezone: str = "Asia/Shanghai"  # for daily digests (mode = "daily@HH:MM") and times shown in messages
 
     @field_validator("timezone")

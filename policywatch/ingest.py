@@ -5,6 +5,7 @@ committed together or not at all, so an interrupted run leaves no half-written v
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -62,6 +63,43 @@ def subscriptions_of(config: Config) -> list[Subscription]:
     ]
 
 
+def _with(paragraph_hash: str, signature: str) -> str:
+    """A version fingerprint: the text's, extended by the attachments' when there are any."""
+    return hashlib.sha256(f"{paragraph_hash}|{signature}".encode()).hexdigest() if signature else paragraph_hash
+
+
+def attachment_rows(s, page: DocumentPage, prev) -> list[dict]:
+    """The attachments as stored on a version: hash, size, type, error, and their text as paragraph ids. An
+    attachment that could not be fetched this time keeps the hash it had: unknown is not changed."""
+    known = {a["url"]: a for a in ((prev.attachments or []) if prev is not None else [])}
+    rows = []
+    for a in page.attachments:
+        row = {"url": a.url, "name": a.name, "file_type": getattr(a, "file_type", None), "sha256": a.sha256,
+               "size": a.size, "error": a.error}
+        if a.sha256 is None and a.url in known:
+            row.update({k: known[a.url].get(k) for k in ("sha256", "size", "text_ids")})
+        elif a.text:
+            lines = [line.strip() for line in a.text.splitlines() if line.strip()]
+            row["text_ids"] = repo.put_paragraphs(session=s, texts=lines)
+        rows.append(row)
+    return rows
+
+
+def attachment_signature(rows: list[dict]) -> str:
+    return ";".join(sorted(f"{r['url']}={r.get('sha256') or ''}" for r in rows))
+
+
+def attachment_changes(old: list[dict], new: list[dict]) -> list[str]:
+    """Alert lines for attachments added, removed or replaced between two versions."""
+    before = {a["url"]: a for a in old}
+    after = {a["url"]: a for a in new}
+    lines = [f"新增附件：{a['name']}" for url, a in after.items() if url not in before]
+    lines += [f"附件已更新：{a['name']}" for url, a in after.items()
+              if url in before and a.get("sha256") and before[url].get("sha256") != a.get("sha256")]
+    lines += [f"删除附件：{a['name']}" for url, a in before.items() if url not in after]
+    return lines
+
+
 class Ingestor:
     """Stores what the spiders yield. One instance per cycle; not thread-safe (Scrapy calls it from one thread)."""
 
@@ -106,20 +144,48 @@ class Ingestor:
     def failure(self, item: FetchFailure) -> None:
         run = self.portals[item.portal]
         line = f"portal {item.portal}: " + (item.reason if item.url in item.reason else f"{item.url}: {item.reason}")
-        (run.list_failures if item.stage == "list" else run.document_failures).append(line)
-        log.error(line)
+        if item.kind == "budget":  # the rest is fetched next cycle: worth knowing, not a failure
+            log.warning(line)
+            return
         with storage.session(self.engine) as s:
             repo.record_fetch_error(
                 session=s, portal_id=run.portal_id, url=item.url, stage=item.stage, kind=item.kind,
                 reason=item.reason, status=item.status, fetched_at=item.fetched_at,
             )
-            doc = repo.get_document(session=s, url=item.url)
-            if doc is not None and item.stage == "document":
+            doc = repo.get_document(session=s, url=item.url) if item.stage == "document" else None
+            if doc is not None and item.kind == "not_found":
+                # a known document that is gone: count it, and after `withdraw_after` checks while missing from
+                # its list, record it as withdrawn (once) instead of reporting an error every cycle
+                log.warning(line)
                 doc.last_checked_at = item.fetched_at
-                if item.kind == "not_found":
-                    doc.missing_checks += 1
+                doc.missing_checks += 1
+                if (doc.missing_checks >= self.config.withdraw_after and doc.status != "withdrawn"
+                        and doc.url not in run.linked):
+                    self._withdrawn(s, run, doc, item)
+                s.add(doc)
+                s.commit()
+                return
+            if doc is not None:
+                doc.last_checked_at = item.fetched_at
                 s.add(doc)
             s.commit()
+        (run.list_failures if item.stage == "list" else run.document_failures).append(line)
+        log.error(line)
+
+    def _withdrawn(self, s, run: PortalRun, doc, item: FetchFailure) -> None:
+        doc.status = "withdrawn"
+        summary = f"文件已撤下：连续 {doc.missing_checks} 次检查无法访问，且不再出现在列表中（{item.reason}）"
+        change = repo.add_change(
+            session=s, portal_id=run.portal_id, document_id=doc.id, kind="withdrawn", from_seq=doc.latest_seq or None,
+            detected_at=item.fetched_at, events=["withdrawn"], summary=summary, baseline=run.baseline,
+        )
+        run.change_ids.append(change.id)  # type: ignore[arg-type]
+        if not run.baseline:
+            event = Event(kind="withdrawn", portal=item.portal, title=doc.title, url=doc.url,
+                          review_url=review_url(self.config.base_url, change.id), detected_at=item.fetched_at,
+                          tags=frozenset({"withdrawn"}), detail=summary, change_id=change.id)
+            self._enqueue(s, event, change.id)  # type: ignore[arg-type]
+        log.warning("portal %s: %s withdrawn after %d checks", item.portal, doc.url, doc.missing_checks)
 
     def not_modified(self, item: NotModified) -> None:
         run = self.portals[item.portal]
@@ -134,8 +200,6 @@ class Ingestor:
 
     def document(self, page: DocumentPage) -> None:
         run = self.portals[page.portal]
-        exact = fingerprint(page.paragraphs, level="exact")
-        semantic = fingerprint(page.paragraphs, level="semantic")
         title = (page.title or page.list_title or page.url).strip()
         with storage.session(self.engine) as s:
             doc = repo.get_document(session=s, url=page.url)
@@ -151,7 +215,11 @@ class Ingestor:
             published = parse_date(page.metadata.get("published"))
             if published is not None:
                 doc.published_at = published
-            prev = repo.latest_version(session=s, document_id=doc.id)  # type: ignore[arg-type]
+            prev = repo.latest_version(session=s, document_id=doc.id) if doc.latest_seq else None  # type: ignore[arg-type]
+            attachments = attachment_rows(s, page, prev)
+            signature = attachment_signature(attachments)
+            exact = _with(fingerprint(page.paragraphs, level="exact"), signature)
+            semantic = _with(fingerprint(page.paragraphs, level="semantic"), signature)
             if prev is not None and prev.exact_hash == exact:
                 s.add(doc)
                 s.commit()
@@ -164,7 +232,7 @@ class Ingestor:
                 exact_hash=exact, semantic_hash=semantic, raw=page.body, final_url=page.final_url,
                 encoding=page.encoding, headers=page.headers, meta=page.metadata or None,
                 commitments=None if commitments is None else to_rows(commitments),
-                attachments=[a.__dict__ for a in page.attachments] or None,
+                attachments=attachments or None,
             )
             ops: list[dict] = []
             target_changes: list = []
@@ -185,7 +253,8 @@ class Ingestor:
                 if kind == "revised":
                     old_commitments = from_rows(ensure_commitments(s, prev))
                     target_changes = compare_commitments(old_commitments, commitments or [])
-                    summary_lines = target_summary_lines(target_changes) + summary_lines
+                    summary_lines = (target_summary_lines(target_changes) + summary_lines
+                                     + attachment_changes(prev.attachments or [], attachments))
             tags = event_tags(kind, [t.change for t in target_changes])
             change = repo.add_change(
                 session=s, portal_id=run.portal_id, document_id=doc.id, kind=kind,

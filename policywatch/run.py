@@ -42,7 +42,9 @@ def spec_of(p: PortalConfig) -> PortalSpec:
     return PortalSpec(
         name=p.name, start_urls=list(p.start_urls), family=p.family, link_selector=p.link_selector,
         body_selector=p.body_selector, title_selector=p.title_selector, max_pages=p.max_pages,
-        pagination={"index_0based": "trs_index"}.get(p.pagination or "", p.pagination), delay=p.delay, concurrency=p.concurrency, obey_robots=p.obey_robots,
+        pagination={"index_0based": "trs_index"}.get(p.pagination or "", p.pagination), delay=p.delay,
+        concurrency=p.concurrency, obey_robots=p.obey_robots, max_requests=p.max_requests,
+        max_attachment_bytes=p.max_attachment_bytes,
     )
 
 
@@ -77,8 +79,12 @@ def run_cycle(
                 report.skipped.append(pc.name)
                 continue
             docs = repo.portal_documents(session=s, portal_id=portal.id)
+            attachments = repo.latest_attachments(session=s, portal_id=portal.id)
             known = {
-                d.url: KnownDocument(url=d.url, etag=d.etag, last_modified=d.last_modified, last_length=d.last_length)
+                d.url: KnownDocument(
+                    url=d.url, etag=d.etag, last_modified=d.last_modified, last_length=d.last_length,
+                    attachments={a["url"]: a["sha256"] for a in attachments.get(d.id, []) if a.get("sha256")},
+                )
                 for d in docs
             }
             recheck = {

@@ -7,3 +7,7 @@ class ExtractError(Exception):
 
     ``str(exc)`` is a one-line reason suitable for a FetchFailure.
     """
+
+
+class AttachmentError(ExtractError):
+    """An attachment file that cannot be read (encrypted, corrupt). ``str(exc)`` is a one-line reason."""

@@ -3,33 +3,46 @@
 One cycle for one portal:
   1. read each start URL's list page (yields ``ListingPage``) and follow its pagination up to ``max_pages``,
      stopping at the first list page that brings no link unknown before (so a steady-state cycle reads about
-     one list page);
+     one list page); documents are identified by URL, so known documents pushed down to later list pages
+     by new arrivals are never fetched again as new;
   2. fetch every same-site linked document that is not in ``known``;
-  3. re-fetch the documents in ``recheck`` with If-None-Match / If-Modified-Since from their KnownDocument;
-     a 304 (or an unchanged ETag) yields ``NotModified``;
-  4. each fetched document is decoded, passed through the quality gate and extracted into a ``DocumentPage``.
+  3. once those are done (the spider is idle), re-fetch the documents in ``recheck`` with If-None-Match /
+     If-Modified-Since from their KnownDocument; a 304 (or an unchanged ETag) yields ``NotModified`` and
+     nothing is parsed;
+  4. each fetched document is decoded, passed through the quality gate and extracted; its same-site
+     attachments are fetched (size cap ``max_attachment_bytes``, hashed, PDF/DOCX text extracted) and the
+     ``DocumentPage`` is yielded once every attachment has an outcome.
+Politeness: every request goes through the same scheduler, so delay, per-host concurrency, AutoThrottle and
+robots.txt apply to list pages, documents and attachments alike. At most ``max_requests`` list/document
+requests are made per cycle (attachments of a fetched document are always completed and are counted); when
+the budget refuses a request the cycle ends with one FetchFailure(kind="budget").
 Every failure (DNS, refused connection, timeout, 4xx/5xx, challenge, empty/binary/non-HTML/too-large body,
 extraction error) becomes a ``FetchFailure`` whose reason names the URL. Callbacks never raise.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, AsyncIterator, Iterator
 
 import scrapy
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Request, Response
 
+from spiders.attachments import human_size, looks_like_html, read_attachment
 from spiders.charset import decode_body
 from spiders.errors import ExtractError
 from spiders.extract import extract_document
 from spiders.gate import classify_failure
-from spiders.items import DocumentPage, FetchFailure, ListingPage, NotModified
+from spiders.items import Attachment, DocumentPage, FetchFailure, ListingPage, NotModified
 from spiders.listing import extract_links, next_pages
+from spiders.pending import Outcome, PendingDocuments
 from spiders.settings import crawler_settings, portal_settings
-from spiders.urls import same_site
+from spiders.urls import redirected_to_index, same_site
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +51,9 @@ __all__ = ["PortalSpec", "KnownDocument", "PortalSpider", "crawler_settings"]
 # Error statuses are handled by the callbacks (3xx stay with the redirect middleware).
 _HANDLED_STATUSES = [304] + list(range(400, 600))
 _TEXT_TYPES = ("html", "xml", "text/plain", "json", "javascript")
+ATTACHMENT_TIMEOUT_FACTOR = 4  # attachments may be 20 MB: they get this many times the page timeout
+# Scheduler priorities: finish documents that wait for attachments first, then list pages, then documents.
+_PRIORITY = {"attachment": 20, "list": 10, "document": 0}
 
 
 @dataclass
@@ -57,6 +73,8 @@ class PortalSpec:
     obey_robots: bool = True
     max_bytes: int = 20_000_000
     timeout: float = 30.0
+    max_attachment_bytes: int = 20_000_000  # larger attachments are not downloaded (Attachment.error says so)
+    max_requests: int = 2000  # list + document (+ attachment) requests per cycle, see the module docstring
 
 
 @dataclass
@@ -67,6 +85,9 @@ class KnownDocument:
     etag: str | None = None
     last_modified: str | None = None
     last_length: int | None = None
+    # attachment URL -> sha256 of the last good capture: re-checked when the page itself answers 304, since a
+    # portal may replace a PDF without touching the page that links it
+    attachments: dict[str, str] = field(default_factory=dict)
 
 
 def _now() -> datetime:
@@ -102,12 +123,19 @@ class PortalSpider(scrapy.Spider):
         self._requested: set[str] = set()  # document URLs already scheduled this cycle
         self._list_urls: set[str] = set()
         self._list_titles: dict[str, str] = {}
+        self._pending: PendingDocuments[DocumentPage] = PendingDocuments()
+        self._refetched: set[str] = set()  # documents fetched in full because an attachment changed
+        self.requests_made = 0  # list, document and attachment requests issued by this spider this cycle
+        self._refused = 0  # list/document requests the budget refused
+        self._rechecks_scheduled = False
+        self._budget_reported = False
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> "PortalSpider":
         spider = super().from_crawler(crawler, *args, **kwargs)
         if not crawler.settings.frozen:
             crawler.settings.setdict(portal_settings(spider.spec), priority="spider")
+        crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         return spider
 
     # ---- requests -------------------------------------------------------------------------------------
@@ -117,17 +145,55 @@ class PortalSpider(scrapy.Spider):
             request = self._list_request(url, page=0)
             if request is not None:
                 yield request
-        for url in sorted(self.recheck):
-            yield self._document_request(url)
+
+    def on_idle(self, spider: Any = None) -> None:
+        """spider_idle handler: schedule the re-checks once new documents are done, then report an exhausted
+        request budget. Raises DontCloseSpider while it has scheduled more work."""
+        engine = self.crawler.engine
+        if not self._rechecks_scheduled:
+            self._rechecks_scheduled = True
+            scheduled = False
+            for url in sorted(self.recheck - self._requested):
+                request = self._document_request(url)
+                if request is None:
+                    break
+                engine.crawl(request)
+                scheduled = True
+            if scheduled:
+                raise DontCloseSpider
+        if self._refused and not self._budget_reported:
+            self._budget_reported = True
+            # Items can only come out of a callback: a data: request (no network, no robots.txt) carries it.
+            engine.crawl(Request("data:,budget", callback=self._budget_report, errback=self._budget_report,
+                                 dont_filter=True, meta={"stage": "budget"}))
+            raise DontCloseSpider
+
+    def _budget_report(self, _response_or_failure: Any) -> Iterator[FetchFailure]:
+        left = {u for u in self._seen_links if u not in self.known and u not in self._requested}
+        left |= {u for u in self.recheck if u not in self._requested}
+        first = self.spec.start_urls[0] if self.spec.start_urls else "?"
+        yield self._failure(first, "list", f"request budget of {self.spec.max_requests} reached; "
+                            f"{len(left)} documents left for the next cycle", "budget")
+
+    def _spend(self) -> bool:
+        """Count one list/document request; False (and remember the refusal) once the budget is used up."""
+        if self.requests_made >= max(0, int(self.spec.max_requests)):
+            self._refused += 1
+            return False
+        self.requests_made += 1
+        return True
 
     def _list_request(self, url: str, page: int) -> Request | None:
-        if url in self._list_urls:
+        if url in self._list_urls or not self._spend():
             return None
         self._list_urls.add(url)
         return Request(url, callback=self.parse_list, errback=self.on_error, dont_filter=True,
+                       priority=_PRIORITY["list"],
                        meta={"stage": "list", "page": page, "handle_httpstatus_list": _HANDLED_STATUSES})
 
-    def _document_request(self, url: str) -> Request:
+    def _document_request(self, url: str) -> Request | None:
+        if not self._spend():
+            return None
         self._requested.add(url)
         headers: dict[str, str] = {}
         known = self.known.get(url)
@@ -137,8 +203,22 @@ class PortalSpider(scrapy.Spider):
             if known.last_modified:
                 headers["If-Modified-Since"] = known.last_modified
         return Request(url, callback=self.parse_document, errback=self.on_error, headers=headers,
-                       dont_filter=True,
+                       dont_filter=True, priority=_PRIORITY["document"],
                        meta={"stage": "document", "doc_url": url, "handle_httpstatus_list": _HANDLED_STATUSES})
+
+    def _attachment_request(self, attachment: Attachment) -> Request:
+        """Always issued (a fetched document is completed even past the budget), but counted."""
+        self.requests_made += 1
+        cap = int(self.spec.max_attachment_bytes)
+        return Request(attachment.url, callback=self.parse_attachment, errback=self.on_error, dont_filter=True,
+                       priority=_PRIORITY["attachment"],
+                       meta={"stage": "attachment", "att_url": attachment.url, "att_name": attachment.name,
+                             "download_maxsize": cap, "download_warnsize": cap,
+                             "download_timeout": self._attachment_timeout(),
+                             "handle_httpstatus_list": _HANDLED_STATUSES})
+
+    def _attachment_timeout(self) -> float:
+        return float(self.spec.timeout) * ATTACHMENT_TIMEOUT_FACTOR
 
     # ---- callbacks ------------------------------------------------------------------------------------
 
@@ -163,6 +243,9 @@ class PortalSpider(scrapy.Spider):
             return self._failure(url, stage, reason, kind, status)
         if not same_site(response.url, url):
             return self._failure(url, stage, f"redirected off-site to {response.url}", "error", status)
+        if stage == "document" and redirected_to_index(url, response.url, self.spec.start_urls):
+            return self._failure(url, stage, f"redirected to {response.url} (document removed?)", "not_found",
+                                 status)
         if not body.strip():
             return self._failure(url, stage, f"empty body (HTTP {status})", "empty", status)
         content_type = _headers(response).get("content-type", "")
@@ -206,7 +289,10 @@ class PortalSpider(scrapy.Spider):
                           new_links=new)
         for link, _title in links:
             if link not in self.known and link not in self._requested:
-                yield self._document_request(link)
+                request = self._document_request(link)
+                if request is None:
+                    break  # budget used up: the rest stay unknown and are fetched next cycle
+                yield request
         if new and page + 1 < self.spec.max_pages:
             for candidate in next_pages(text, response.url, pagination=self.spec.pagination,
                                         family=self.spec.family):
@@ -227,15 +313,18 @@ class PortalSpider(scrapy.Spider):
     def _parse_document(self, response: Response, url: str) -> Iterator[Any]:
         headers = _headers(response)
         known = self.known.get(url)
-        if response.status == 304:
+        full = bool(response.meta.get("full"))
+        if response.status == 304 and not full:
             yield NotModified(portal=self.spec.name, url=url, fetched_at=_now(), headers=headers)
+            yield from self._probe_attachments(url)
             return
-        if known is not None and url in self.recheck and response.status == 200:
+        if known is not None and url in self.recheck and response.status == 200 and not full:
             same_etag = bool(known.etag) and headers.get("etag") == known.etag
             same_date = (not known.etag and bool(known.last_modified)
                          and headers.get("last-modified") == known.last_modified)
             if same_etag or same_date:
                 yield NotModified(portal=self.spec.name, url=url, fetched_at=_now(), headers=headers)
+                yield from self._probe_attachments(url)
                 return
         decoded = self._decoded(response, url, "document", known.last_length if known else None)
         if isinstance(decoded, FetchFailure):
@@ -249,22 +338,111 @@ class PortalSpider(scrapy.Spider):
             yield self._failure(url, "document", f"extraction error ({type(exc).__name__}: {exc})", "error",
                                 response.status)
             return
-        yield DocumentPage(
+        page = DocumentPage(
             portal=self.spec.name, url=url, final_url=response.url, status=response.status, headers=headers,
             body=response.body, encoding=encoding, title=extracted.title, paragraphs=extracted.paragraphs,
             fetched_at=_now(), metadata=extracted.metadata, attachments=extracted.attachments,
             list_title=self._list_titles.get(url))
+        yield from self._hold_for_attachments(page)
+
+    # ---- attachments ----------------------------------------------------------------------------------
+    def _probe_attachments(self, doc_url: str) -> Iterator[Request]:
+        """After a 304, fetch the page's known attachments; a changed one brings the whole page back (below)."""
+        known = self.known.get(doc_url)
+        for att_url, sha in sorted((known.attachments if known else {}).items()):
+            self.requests_made += 1
+            cap = int(self.spec.max_attachment_bytes)
+            yield Request(att_url, callback=self.parse_attachment_probe, errback=self._ignore, dont_filter=True,
+                          priority=_PRIORITY["attachment"],
+                          meta={"stage": "probe", "doc_url": doc_url, "known_sha": sha, "download_maxsize": cap,
+                                "download_warnsize": cap, "download_timeout": self._attachment_timeout(),
+                                "handle_httpstatus_list": _HANDLED_STATUSES})
+
+    def parse_attachment_probe(self, response: Response) -> Iterator[Request]:
+        """A re-checked attachment that answers with other bytes than last time: fetch its page in full, so the
+        document is stored again with its attachments (an error answer is not a change)."""
+        doc_url = response.meta["doc_url"]
+        body = response.body or b""
+        if response.status >= 400 or not body or looks_like_html(body) or doc_url in self._refetched:
+            return
+        if hashlib.sha256(body).hexdigest() != response.meta["known_sha"]:
+            self._refetched.add(doc_url)
+            self.requests_made += 1
+            yield Request(doc_url, callback=self.parse_document, errback=self.on_error, dont_filter=True,
+                          priority=_PRIORITY["document"],
+                          meta={"stage": "document", "doc_url": doc_url, "full": True,
+                                "handle_httpstatus_list": _HANDLED_STATUSES})
+
+    def _ignore(self, failure: Any) -> Iterator[Any]:
+        """Errback of attachment probes: an unreachable attachment is not a change of its document."""
+        return iter(())
+
+
+    def _hold_for_attachments(self, page: DocumentPage) -> Iterator[Any]:
+        """Yield the page now if it has nothing to fetch, else the attachment requests it waits for."""
+        fetchable = []
+        for attachment in page.attachments:
+            if same_site(attachment.url, page.final_url) or same_site(attachment.url, page.url):
+                fetchable.append(attachment)
+            else:
+                attachment.error = "off-site link, not fetched"
+        to_request, ready = self._pending.add(page, fetchable)
+        if ready:
+            yield page
+            return
+        for attachment in to_request:
+            yield self._attachment_request(attachment)
+
+    def parse_attachment(self, response: Response) -> Iterator[Any]:
+        url = response.meta.get("att_url") or response.url
+        try:
+            outcome = self._attachment_outcome(response, url, response.meta.get("att_name") or "")
+        except Exception as exc:  # noqa: BLE001 - never raise out of a callback
+            logger.exception("attachment %s", url)
+            outcome = Outcome(error=_one_line(f"internal error {type(exc).__name__}: {exc}", 200))
+        yield from self._pending.resolve(url, outcome)
+
+    def _attachment_outcome(self, response: Response, url: str, name: str) -> Outcome:
+        status = response.status
+        body = response.body or b""
+        if status >= 400 or looks_like_html(body):
+            text = ""
+            try:
+                text = decode_body(body, _headers(response).get("content-type"))[0] if body else ""
+            except ExtractError:
+                pass
+            verdict = classify_failure(status, response.headers, text, None, url=url)
+            reason = verdict[1] if verdict else f"HTTP {status}"
+            if status < 400:
+                reason = "an HTML page instead of a file" + (f" ({verdict[1]})" if verdict else "")
+            return Outcome(error=reason)
+        if not body:
+            return Outcome(error=f"empty file (HTTP {status})")
+        cap = int(self.spec.max_attachment_bytes)
+        if cap and len(body) > cap:
+            return Outcome(error=f"larger than {human_size(cap)} cap ({human_size(len(body))})")
+        content = read_attachment(body, name, url)
+        return Outcome(sha256=content.sha256, size=content.size, file_type=content.file_type, text=content.text,
+                       error=content.error)
 
     def on_error(self, failure: Any) -> Iterator[Any]:
         """Errback: turn download errors into FetchFailure items (never raises)."""
         request = getattr(failure, "request", None)
         meta = request.meta if request is not None else {}
-        url = meta.get("doc_url") or (request.url if request is not None else "?")
         stage = meta.get("stage", "document")
+        url = meta.get("att_url") or meta.get("doc_url") or (request.url if request is not None else "?")
+        timeout = self._attachment_timeout() if stage == "attachment" else self.spec.timeout
         try:
-            kind, reason, status = _describe(failure, self.spec.timeout)
+            kind, reason, status = _describe(failure, timeout)
         except Exception as exc:  # noqa: BLE001
             kind, reason, status = "error", f"{type(exc).__name__}", None
+        if stage == "attachment":
+            if kind == "too_large":
+                expected = re.search(r"Expected to receive (\d+) bytes", str(getattr(failure, "value", "")))
+                reason = f"larger than {human_size(int(self.spec.max_attachment_bytes))} cap" + (
+                    f" ({human_size(int(expected.group(1)))})" if expected else "")
+            yield from self._pending.resolve(url, Outcome(error=reason))
+            return
         yield self._failure(url, stage, reason, kind, status)
 
 

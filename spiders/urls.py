@@ -118,3 +118,24 @@ def is_attachment_url(url: str) -> bool:
             if any(ATTACHMENT_EXT.search(v) for v in values):
                 return True
     return False
+
+
+_INDEX_FILE = re.compile(r"/(index|default)(_\d+)?\.\w+$", re.I)
+
+
+def redirected_to_index(url: str, final_url: str, list_urls: list[str] | tuple[str, ...] = ()) -> bool:
+    """True when a document URL ended on the site's home page, one of ``list_urls`` or an ancestor directory
+    of the document (``/col/202401/t_1.html`` -> ``/col/``): how many portals answer for a removed document.
+    A redirect that only adds a trailing slash, changes the scheme or moves the document elsewhere is not."""
+    if final_url == url:
+        return False
+    if any(final_url.rstrip("/") == u.rstrip("/") for u in list_urls):
+        return True
+    final_dir = _INDEX_FILE.sub("/", urlsplit(final_url).path or "/")
+    if final_dir in ("", "/"):
+        return True
+    if not final_dir.endswith("/"):
+        return False
+    original = urlsplit(url).path
+    return same_site(url, final_url) and original.startswith(final_dir) and \
+        original.rstrip("/") != final_dir.rstrip("/")

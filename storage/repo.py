@@ -198,6 +198,16 @@ def latest_version(*, session: Session, document_id: int) -> Version | None:
     ).first()
 
 
+def latest_attachments(*, session: Session, portal_id: int) -> dict[int, list[dict[str, Any]]]:
+    """document id -> the attachments of its latest version, for the documents of a portal that have any."""
+    q = (
+        select(Version.document_id, Version.attachments)
+        .join(Document, (col(Document.id) == col(Version.document_id)) & (col(Document.latest_seq) == col(Version.seq)))
+        .where(col(Document.portal_id) == portal_id, col(Version.attachments).is_not(None))
+    )
+    return {doc_id: list(rows or []) for doc_id, rows in session.exec(q)}
+
+
 def versions_of(*, session: Session, document_id: int) -> list[Version]:
     return list(session.exec(select(Version).where(Version.document_id == document_id).order_by(Version.seq)))
 

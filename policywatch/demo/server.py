@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import mimetypes
 import threading
 from collections.abc import Callable
 from email.utils import formatdate
@@ -59,7 +60,11 @@ class PortalServer:
         if h.headers.get("If-None-Match") == etag:
             self._send(h, 304, b"", {"ETag": etag})
             return
-        self._send(h, 200, body, {"ETag": etag, "Last-Modified": formatdate(usegmt=True)})
+        headers = {"ETag": etag, "Last-Modified": formatdate(usegmt=True)}
+        kind = mimetypes.guess_type(path)[0]
+        if kind and not kind.startswith("text/html"):
+            headers["Content-Type"] = kind
+        self._send(h, 200, body, headers)
 
     def _send(self, h: BaseHTTPRequestHandler, status: int, body: bytes, headers: dict[str, str]) -> None:
         with self._lock:

@@ -164,6 +164,12 @@ class Handler(BaseHTTPRequestHandler):
             pass
 
 
+class _Server(ThreadingHTTPServer):
+    # A deep accept queue: with the default of 5, a burst of concurrent connections on a busy machine can
+    # have a SYN dropped and retried after 1 s, which the 1-second test timeouts report as a timeout.
+    request_queue_size = 128
+
+
 class PortalSite:
     """The synthetic portal on 127.0.0.1:<free port>; ``log`` lists (path, headers) of every request."""
 
@@ -171,7 +177,7 @@ class PortalSite:
         self.routes = build_routes()
         self.log: list[tuple[str, dict[str, str]]] = []
         handler = type("BoundHandler", (Handler,), {"site": self})
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server = _Server(("127.0.0.1", 0), handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
