@@ -61,7 +61,8 @@ def policywatch(args: argparse.Namespace, portal: Portal, work: Path) -> dict:
         f'database_url = "sqlite:///{db}"\nbackfill_seconds = 0\n'
         "[[portals]]\n"
         f'name = "bench"\nstart_urls = ["{portal.start_url}"]\nfamily = "{args.shape}"\n'
-        f'max_pages = {pages}\ninterval = "1s"\ndelay = 0\nconcurrency = {args.concurrency}\nobey_robots = false\n',
+        f'max_pages = {pages}\ninterval = "1s"\ndelay = 0\nconcurrency = {args.concurrency}\nobey_robots = false\n'
+        f'max_requests = {args.docs * 2 + 100}\n',
         encoding="utf-8",
     )
     pw = [str(ROOT / ".venv/bin/policywatch"), "--config", str(config), "run"]

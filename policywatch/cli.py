@@ -292,6 +292,52 @@ def _document_paragraphs(args) -> list[str]:
     return _read(ref).paragraphs
 
 
+def cmd_show(args) -> int:
+    """A change (by id) as a coloured redline, or a document (by URL) with its version timeline."""
+    import storage
+    from diffing import ops_from_json, render_terminal
+    from storage import Change, Document, repo
+
+    config = _load(args)
+    engine = _engine(config)
+    color = {"always": True, "never": False}.get(args.color, sys.stdout.isatty())
+    kinds = {"new": "新文件", "revised": "修订", "formatting": "格式变化", "reverted": "恢复旧版", "withdrawn": "撤回"}
+    with storage.session(engine) as s:
+        if args.ref.isdigit():
+            change = s.get(Change, int(args.ref))
+            if change is None:
+                raise CliError(f"no change #{args.ref}", 1)
+            doc = s.get(Document, change.document_id) if change.document_id else None
+            print(f"变更 #{change.id}  [{kinds.get(change.kind, change.kind)}]  {doc.title if doc else ''}")
+            if doc is not None:
+                print(f"原文：{doc.url}")
+            print(f"发现时间：{change.detected_at.astimezone(config.zone):%Y-%m-%d %H:%M}  "
+                  f"版本：{change.from_seq or '-'} → {change.to_seq or '-'}")
+            for line in (change.summary or "").splitlines():
+                print(f"• {line}")
+            old = []
+            if doc is not None and change.from_seq:
+                prev = repo.get_version(session=s, document_id=doc.id, seq=change.from_seq)
+                old = repo.paragraphs_of(session=s, version=prev) if prev else []
+            ops = ops_from_json(change.ops or [])
+            if ops:
+                print()
+                print(render_terminal(ops, color=color, context=args.context, old=old or None))
+            return 0
+        doc = repo.get_document(session=s, url=args.ref)
+        if doc is None:
+            raise CliError(f"{args.ref}: not a monitored document (give a change id or a document URL)", 1)
+        changes = {c.to_seq: c for c in repo.changes_since(session=s) if c.document_id == doc.id and c.to_seq}
+        print(f"{doc.title}\n{doc.url}\n状态：{'已撤回' if doc.status == 'withdrawn' else '有效'}")
+        for v in repo.versions_of(session=s, document_id=doc.id):
+            c = changes.get(v.seq)
+            line = (c.summary or "").splitlines()[0] if c and c.summary else ""
+            label = kinds.get(c.kind, c.kind) if c else ""
+            print(f"  第{v.seq}版  {v.fetched_at.astimezone(config.zone):%Y-%m-%d %H:%M}  {label}"
+                  + (f"  #{c.id}" if c else "") + (f"  {line}" if line else ""))
+    return 0
+
+
 def cmd_demo(args) -> int:
     from .demo.run import run_demo
 
@@ -355,6 +401,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--format", choices=["text", "json", "html"], default="text")
     c.add_argument("--color", choices=["auto", "always", "never"], default="auto")
     c.set_defaults(func=cmd_diff)
+
+    c = sub.add_parser("show", help="a stored change as a coloured redline, or a document's version timeline")
+    c.add_argument("ref", metavar="CHANGE_ID|DOCUMENT_URL")
+    c.add_argument("--context", type=int, default=1, metavar="N", help="unchanged paragraphs shown around each change")
+    c.add_argument("--color", choices=["auto", "always", "never"], default="auto")
+    c.set_defaults(func=cmd_show)
 
     c = sub.add_parser("targets", help="list the targets and deadlines in a file, URL or monitored document")
     c.add_argument("source", metavar="FILE|URL|DOCUMENT_URL")

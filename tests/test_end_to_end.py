@@ -59,6 +59,8 @@ def test_two_cycles_store_versions_diff_and_notify_once_per_change(tmp_path, por
     assert "23%" in revised_msg["message"] and "20%" in revised_msg["message"]
     assert revised["document_url"] in revised_msg["message"]
     assert all(d["status"] == "sent" and d["attempts"] == 1 for d in data["deliveries"])
+    shown = run_cli("--config", str(config), "show", str(revised["id"]), "--color", "never")
+    assert shown.returncode == 0 and "[-23%-]{+20%+}" in shown.stdout and "目标变更" in shown.stdout
 
     # a third cycle with nothing changed: no change, no message, and unchanged documents answered 304
     before = len(server.requests)
