@@ -32,30 +32,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from diffing.targets import extract_commitments  # noqa: E402
-from diffing.targets_text import normalise  # noqa: E402
+from diffing.targets_compare import lcs, norm_metric  # noqa: E402
 
-_PUNCT = re.compile(r"[\s,.;:!?、。，；：！？()（）“”\"'《》\[\]【】\-—/]")
 RULES = __doc__.split("A prediction matches a gold entry when", 1)[1]
 
 
-def _norm(s: str | None) -> str:
-    return _PUNCT.sub("", normalise(s or "").text)
-
-
-def lcs(a: str, b: str) -> int:
-    if not a or not b:
-        return 0
-    prev = [0] * (len(b) + 1)
-    for ch in a:
-        cur = [0]
-        for j, d in enumerate(b):
-            cur.append(prev[j] + 1 if ch == d else max(prev[j + 1], cur[j]))
-        prev = cur
-    return prev[-1]
-
-
 def metric_ok(gold: str, pred: str) -> bool:
-    g, p = _norm(gold), _norm(pred)
+    g, p = norm_metric(gold), norm_metric(pred)
     if not g or not p:
         return False
     n = lcs(g, p)
@@ -77,7 +60,7 @@ def _overlap(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> bool:
 def _value_unit_ok(g: dict, p: dict) -> bool:
     if g["value"] is None or p["value"] is None:
         return False
-    return abs(float(g["value"]) - float(p["value"])) < 1e-9 and _norm(g["unit"]) == _norm(p["unit"])
+    return abs(float(g["value"]) - float(p["value"])) < 1e-9 and norm_metric(g["unit"]) == norm_metric(p["unit"])
 
 
 def _match(golds: list[dict], preds: list[dict], ok) -> dict[int, int]:

@@ -133,12 +133,16 @@ PINYIN_MIN_HITS = 3
 _GLOSS_CACHE: dict[str, bool] = {}
 
 
-def _is_gloss(match: re.Match[str]) -> bool:
-    syllable = match.group(1)
+def is_pinyin_syllable(syllable: str) -> bool:
+    """True for one tone-marked Mandarin syllable such as "wǎng" (the inside of a "網(wǎng)" gloss)."""
     known = _GLOSS_CACHE.get(syllable)
     if known is None:
         known = _GLOSS_CACHE[syllable] = _SYLLABLE.fullmatch(syllable.translate(_DEACCENT)) is not None
     return known
+
+
+def _is_gloss(match: re.Match[str]) -> bool:
+    return is_pinyin_syllable(match.group(1))
 
 
 def pinyin_hits(light_text: str, *, enough: int | None = None) -> int:

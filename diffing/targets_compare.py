@@ -28,11 +28,13 @@ _STRICT = 0.6     # metric similarity that pairs two commitments on its own
 _LOOSE = 0.35     # metric similarity that suffices when value and unit agree
 
 
-def _norm(s: str | None) -> str:
+def norm_metric(s: str | None) -> str:
+    """A metric for comparing: Simplified, no pinyin, spaces or punctuation."""
     return _PUNCT.sub("", normalise(s or "").text)
 
 
-def _lcs(a: str, b: str) -> int:
+def lcs(a: str, b: str) -> int:
+    """Length of the longest common subsequence of two strings."""
     if not a or not b:
         return 0
     prev = [0] * (len(b) + 1)
@@ -46,22 +48,22 @@ def _lcs(a: str, b: str) -> int:
 
 def similarity(a: str, b: str) -> float:
     """Dice coefficient of two metrics over their longest common subsequence (0..1)."""
-    a, b = _norm(a), _norm(b)
+    a, b = norm_metric(a), norm_metric(b)
     if not a or not b:
         return 0.0
-    return 2 * _lcs(a, b) / (len(a) + len(b))
+    return 2 * lcs(a, b) / (len(a) + len(b))
 
 
 def _amount(c: Commitment) -> tuple:
-    return (c.relation, c.value, _norm(c.unit), c.qualifier, _norm(c.baseline))
+    return (c.relation, c.value, norm_metric(c.unit), c.qualifier, norm_metric(c.baseline))
 
 
 def _when(c: Commitment) -> tuple:
-    return (c.deadline, None if c.deadline else _norm(c.deadline_text))
+    return (c.deadline, None if c.deadline else norm_metric(c.deadline_text))
 
 
 def _key(c: Commitment) -> tuple:
-    return (c.kind, _norm(c.metric)) + _amount(c) + _when(c)
+    return (c.kind, norm_metric(c.metric)) + _amount(c) + _when(c)
 
 
 def _rel_positions(items: Sequence[Commitment]) -> list[float]:
@@ -89,8 +91,8 @@ def compare_commitments(old: Sequence[Commitment], new: Sequence[Commitment]) ->
             free_old.discard(i)
 
     # pass 2: similar metric
-    mo = [_norm(c.metric) for c in old]
-    mn = [_norm(c.metric) for c in new]
+    mo = [norm_metric(c.metric) for c in old]
+    mn = [norm_metric(c.metric) for c in new]
     co = [Counter(m) for m in mo]
     cn = [Counter(m) for m in mn]
     scored = []
@@ -104,8 +106,8 @@ def compare_commitments(old: Sequence[Commitment], new: Sequence[Commitment]) ->
             total = len(mo[i]) + len(mn[j])
             if 2 * sum((co[i] & cn[j]).values()) / total < _LOOSE:
                 continue  # shared characters bound the common subsequence: too far apart
-            sim = 2 * _lcs(mo[i], mn[j]) / total
-            same_amount = o.value is not None and o.value == c.value and _norm(o.unit) == _norm(c.unit)
+            sim = 2 * lcs(mo[i], mn[j]) / total
+            same_amount = o.value is not None and o.value == c.value and norm_metric(o.unit) == norm_metric(c.unit)
             if sim >= _STRICT or (same_amount and sim >= _LOOSE):
                 score = sim + (0.3 if same_amount else 0.0) + (0.2 if _when(o) == _when(c) else 0.0)
                 scored.append((score - 0.1 * abs(po[i] - pn[j]), j, i))

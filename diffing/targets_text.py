@@ -5,50 +5,29 @@ whitespace removed, full-width ASCII folded, Traditional converted to Simplified
 paragraph exactly as given. `MappedText` keeps, for every normalised character, the index of the
 original character it came from, so any span of the normalised text can be cut out of the original.
 
-This is deliberately small; the lead will later point it at `diffing.normalize`.
+The pinyin syllable check and the Traditional → Simplified conversion are `diffing.normalize`'s; what is
+here is the position map, which the paragraph-level normaliser does not need.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from dataclasses import dataclass
 from collections.abc import Sequence
-from functools import lru_cache
+from dataclasses import dataclass
+
+from .normalize import is_pinyin_syllable, to_simplified
 
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # A tone-marked pinyin syllable in ASCII or full-width parentheses, glued to the CJK character it glosses.
 _PINYIN_RE = re.compile(rf"(?<=[{_CJK}])[(（]([a-zü]{{0,5}}[{_TONED}][a-zü{_TONED}]{{0,5}})[)）]")
-_SYLLABLE_RE = re.compile(
-    r"(?:[bpmfdtnlgkhjqxrzcsyw]|zh|ch|sh)?(?:a|o|e|ai|ei|ao|ou|an|en|ang|eng|ong|er|i|ia|ie|iao|iu|"
-    r"ian|in|iang|ing|iong|u|ua|uo|uai|ui|uan|un|uang|ueng|ü|üe|üan|ün|ue|n|ng|m)"
-)
 _TAIL_GLOSS_RE = re.compile(rf"[(（][a-zü{_TONED}]{{1,7}}[)）]")
 _SPACE = set(" \t\r\n\f\v\u3000\xa0\u200b\u2002\u2003\u2009\ufeff")
 
 
-def _deaccent(s: str) -> str:
-    out = []
-    for ch in s:
-        if ch == "ü":
-            out.append(ch)
-            continue
-        base = unicodedata.normalize("NFD", ch)[0]
-        out.append("ü" if ch in "ǖǘǚǜ" else base)
-    return "".join(out)
-
-
 def pinyin_spans(text: str) -> list[tuple[int, int]]:
     """Spans of pinyin annotations such as `(wǎng)` that follow a CJK character."""
-    return [m.span() for m in _PINYIN_RE.finditer(text) if _SYLLABLE_RE.fullmatch(_deaccent(m.group(1)))]
-
-
-@lru_cache(maxsize=1)
-def _t2s():
-    import opencc
-
-    return opencc.OpenCC("t2s")
+    return [m.span() for m in _PINYIN_RE.finditer(text) if is_pinyin_syllable(m.group(1))]
 
 
 @dataclass(frozen=True)
@@ -80,6 +59,7 @@ class MappedText:
         return self.original[a:b]
 
 
+
 _FOLD_TABLE = {o: o - 0xFEE0 for o in range(0xFF01, 0xFF5F) if o != ord("？")}
 _SPACE_RE = re.compile("[" + re.escape("".join(sorted(_SPACE))) + "]")
 
@@ -103,9 +83,9 @@ def normalise(text: str, strip_pinyin: bool = True) -> MappedText:
         kept_idx = [i for i, ch in enumerate(text) if not deleted[i] and ch not in _SPACE]
         kept = "".join(text[i] for i in kept_idx).translate(_FOLD_TABLE)
     if kept and any(ord(c) > 0x2E7F for c in kept):
-        conv = _t2s().convert(kept)
+        conv = to_simplified(kept)
         if len(conv) != len(kept):  # a phrase mapping changed the length: fall back to single characters
-            conv = "".join(_t2s().convert(c) or c for c in kept)
+            conv = "".join(to_simplified(c) or c for c in kept)
             if len(conv) != len(kept):
                 conv = kept
         kept = conv
