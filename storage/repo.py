@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import func, insert, update
 from sqlmodel import Session, col, select
 
 from .models import Blob, Change, Delivery, DeliveryChange, Document, FetchError, Paragraph, Portal, Version
@@ -139,11 +139,11 @@ def put_raw(
                 codec, payload = SKEL_PREFIX + encoding, skeleton.encode("utf-8")
     base_blob = session.get(Blob, base) if base and codec != "zlib" else None
     if base_blob is not None and base_blob.codec.startswith(SKEL_PREFIX) and base_blob.depth < MAX_DELTA_DEPTH:
-        c = zlib.compressobj(9, zdict=_skeleton_bytes(session, base_blob)[-32768:])
+        c = zlib.compressobj(6, zdict=_skeleton_bytes(session, base_blob)[-32768:])
         blob = Blob(sha256=digest, size=len(data), codec=codec, data=c.compress(payload) + c.flush(),
                     base_sha256=base_blob.sha256, depth=base_blob.depth + 1)
     else:
-        blob = Blob(sha256=digest, size=len(data), codec=codec, data=zlib.compress(payload, 9))
+        blob = Blob(sha256=digest, size=len(data), codec=codec, data=zlib.compress(payload, 6))
     session.add(blob)
     session.flush()
     return digest
@@ -164,18 +164,19 @@ def read_blob(*, session: Session, sha256: str) -> bytes | None:
 def put_paragraphs(*, session: Session, texts: Sequence[str]) -> list[int]:
     """Store each distinct paragraph text once; return the ids in the given order."""
     hashes = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
-    wanted = set(hashes)
+    wanted = list(dict.fromkeys(hashes))
     known: dict[str, int] = {}
-    chunk = list(wanted)
-    for i in range(0, len(chunk), 500):
-        rows = session.exec(select(Paragraph.sha256, Paragraph.id).where(col(Paragraph.sha256).in_(chunk[i : i + 500])))
+    for i in range(0, len(wanted), 500):
+        rows = session.exec(select(Paragraph.sha256, Paragraph.id).where(col(Paragraph.sha256).in_(wanted[i : i + 500])))
         known.update({h: pid for h, pid in rows})
-    for h, text in zip(hashes, texts):
-        if h not in known:
-            p = Paragraph(sha256=h, text=text)
-            session.add(p)
-            session.flush()
-            known[h] = p.id  # type: ignore[assignment]
+    missing = {h: t for h, t in zip(hashes, texts) if h not in known}
+    if missing:  # one INSERT ... RETURNING for all new paragraphs (SQLite >= 3.35 and PostgreSQL)
+        session.flush()
+        rows = session.execute(
+            insert(Paragraph).returning(Paragraph.sha256, Paragraph.id),  # type: ignore[arg-type]
+            [{"sha256": h, "text": t} for h, t in missing.items()],
+        )
+        known.update({h: pid for h, pid in rows})
     return [known[h] for h in hashes]
 
 
