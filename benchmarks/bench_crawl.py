@@ -161,8 +161,9 @@ def main() -> int:
         print(f"urlwatch steady: {us['requests']} requests, {us['bytes'] / 1e3:.1f} KB, CPU {us['cpu']:.2f} s")
         print(f"urlwatch database: {uw['db_mb']:.1f} MB")
         print(f"ratios (policywatch / urlwatch): first-crawl speed {(f['documents'] / f['wall']) / (args.docs / uf['wall']):.2f}x, "
-              f"steady requests {s['requests'] / max(1, us['requests']):.3f}, steady bytes {s['bytes'] / max(1, us['bytes']):.3f}, "
-              f"database {pw['db_mb'] / max(1e-9, uw['db_mb']):.2f}")
+              f"steady requests {s['requests'] / max(1, us['requests']):.4f}, steady CPU {s['cpu'] / max(1e-9, us['cpu']):.2f}, "
+              f"database {pw['db_mb'] / max(1e-9, uw['db_mb']):.2f}, first-crawl peak RSS {f['rss_mb'] / max(1e-9, uf['rss_mb']):.2f}")
+        print("  (steady bytes are response bodies: urlwatch's are empty 304s, policywatch's the one list page)")
     print(f"rerun: .venv/bin/python benchmarks/bench_crawl.py --docs {args.docs} --shape {args.shape}"
           + (" --urlwatch" if args.urlwatch else ""))
     shutil.rmtree(work, ignore_errors=True)
