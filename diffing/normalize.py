@@ -92,7 +92,12 @@ def _nfkc(text: str) -> str:
 def _light_block(text: str) -> str:
     """Light-normalise a block whose paragraphs are separated by "\\n" (no other newlines inside)."""
     text = _nfkc(text)  # also drops zero-width characters (none of them is in the NFKC-safe set)
-    return _SPACE_RUN.sub(_fix_space, text)
+    fixed = _SPACE_RUN.sub(_fix_space, text)
+    if fixed != text and not fixed.isascii():
+        # removing a space can join a letter to a combining mark NFKC made from a spacing accent ("A´" -> "A" + U+0301);
+        # compose again so that light_normalize stays idempotent
+        fixed = _nfkc(fixed)
+    return fixed
 
 
 def light_each(paragraphs: Sequence[str]) -> list[str]:

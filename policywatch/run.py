@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 
 import storage
 from notifier.events import Event
@@ -63,8 +64,13 @@ def crawl(jobs: list[tuple[PortalSpec, dict[str, KnownDocument], set[str]]], ing
 
 
 def run_cycle(
-    engine: Engine, config: Config, *, force: bool = False, only: list[str] | None = None, deliver: bool = True
+    engine: Engine, config: Config, *, force: bool = False, only: list[str] | None = None, deliver: bool = True,
+    distributed: str | None = None,
 ) -> CycleReport:
+    if distributed:  # a Redis URL: share each portal's cycle with other workers (policywatch/distributed.py)
+        from .distributed import run_distributed_cycle
+
+        return run_distributed_cycle(engine, config, redis_url=distributed, force=force, only=only, deliver=deliver)
     now = datetime.now(timezone.utc)
     report = CycleReport()
     selected = [config.portal(n) for n in only] if only else list(config.portals)
@@ -118,12 +124,21 @@ def run_cycle(
     return report
 
 
-def finish_portals(engine: Engine, config: Config, runs: dict[str, PortalRun], *, now: datetime) -> None:
-    """Update portal health; send the baseline summary after a first good cycle and one error after N bad ones."""
+def finish_portals(engine: Engine, config: Config, runs: dict[str, PortalRun], *, now: datetime,
+                   expect_polled: dict[str, datetime | None] | None = None) -> None:
+    """Update portal health; send the baseline summary after a first good cycle and one error after N bad ones.
+
+    With ``expect_polled`` (portal name -> last_polled_at when its cycle began; distributed workers) each portal
+    row is locked and finished only if that value has not moved since, so a shared cycle is finished once."""
     subs = subscriptions_of(config)
     with storage.session(engine) as s:
         for run in runs.values():
-            portal = s.get(Portal, run.portal_id)
+            if expect_polled is None:
+                portal = s.get(Portal, run.portal_id)
+            else:
+                portal = s.exec(select(Portal).where(Portal.id == run.portal_id).with_for_update()).one()
+                if portal.last_polled_at != expect_polled.get(run.name):
+                    continue  # another worker finished this cycle
             portal.last_polled_at = now
             pc = config.portal(run.name)
             if run.failed:
@@ -139,19 +154,21 @@ def finish_portals(engine: Engine, config: Config, runs: dict[str, PortalRun], *
                 portal.last_error = run.document_failures[0] if run.document_failures else None
                 if not portal.baseline_done:
                     portal.baseline_done = True
+                    # every document of the baseline, including those an interrupted earlier first cycle stored
+                    baseline_ids = [c.id for c in repo.changes_since(session=s, portal_id=run.portal_id) if c.baseline]
                     titles = []
-                    for cid in run.change_ids[:5]:
+                    for cid in baseline_ids[:5]:
                         ch = s.get(storage.Change, cid)
                         doc = s.get(storage.Document, ch.document_id) if ch and ch.document_id else None
                         if doc is not None:
                             titles.append(f"· {doc.title}")
-                    detail = f"已建立基线：收录 {len(run.change_ids)} 份文件，此后只通知新文件和修订。"
+                    detail = f"已建立基线：收录 {len(baseline_ids)} 份文件，此后只通知新文件和修订。"
                     if titles:
                         detail += "\n" + "\n".join(titles)
-                        if len(run.change_ids) > len(titles):
-                            detail += f"\n……等 {len(run.change_ids)} 份"
+                        if len(baseline_ids) > len(titles):
+                            detail += f"\n……等 {len(baseline_ids)} 份"
                     _notify_portal(s, subs, kind="baseline", portal=run.name, url=pc.start_urls[0], detail=detail,
-                                   dedup_key=f"baseline:{run.portal_id}", change_ids=run.change_ids, now=now)
+                                   dedup_key=f"baseline:{run.portal_id}", change_ids=baseline_ids, now=now)
             s.add(portal)
         s.commit()
 
