@@ -3,6 +3,7 @@ file, and the notification as a local webhook received it."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,6 +36,15 @@ def _show_message(msg: dict) -> None:
     _say(f"  标题：{msg.get('title', '')}")
     for line in str(msg.get("message", "")).splitlines():
         _say("  │ " + line)
+
+
+def _command() -> str:
+    """How the user can call policywatch from their shell: the bare name when it is on PATH, else its full path."""
+    script = Path(sys.prefix) / "bin" / "policywatch"
+    found = shutil.which("policywatch")
+    if found and Path(found).resolve() == script.resolve():
+        return "policywatch"
+    return str(script) if script.exists() else f"{sys.executable} -m policywatch"
 
 
 def run_demo(workdir: Path | None = None) -> int:
@@ -99,9 +109,11 @@ def run_demo(workdir: Path | None = None) -> int:
             _show_message(msg)
             _say()
     _say(RULE)
+    exe = _command()
     _say(f"数据库：{db}")
     _say(f"配置：  {config}")
-    _say("查看：  policywatch --config " + str(config) + " export")
+    _say(f"导出：  {exe} --config {config} export")
+    _say(f"审阅：  {exe} --config {config} serve   然后打开 http://127.0.0.1:8080/")
     _say("监控真实门户：复制该配置，把 start_urls 换成门户的政策文件栏目地址，把 urls 换成你的 Apprise 地址")
     _say("（如 dingtalk://密钥@令牌、wecombot://key、feishu://token、mailto://…），再从 cron 运行 policywatch run。")
     _say(f"用时 {time.monotonic() - started:.1f} 秒")
