@@ -70,7 +70,7 @@ def _engine(config):
 
 # --- commands ---------------------------------------------------------------------------------------------------
 def cmd_check_config(args) -> int:
-    from notifier.send import mask_url, validate_url
+    from notifier.send import validate_url
 
     config = _load(args)
     for i, sub in enumerate(config.subscriptions):
@@ -79,8 +79,10 @@ def cmd_check_config(args) -> int:
             if problem:
                 raise CliError(f"{_config_path(args)}: subscriptions[{i}].urls[{j}]: {problem}")
     if args.verbose:
+        from storage import display_url
+
         print(f"{_config_path(args)}: ok — {len(config.portals)} portal(s), {len(config.subscriptions)} subscription(s), "
-              f"database {mask_url(config.resolved_database_url())}")
+              f"database {display_url(config.resolved_database_url())}")
     return 0
 
 
@@ -100,7 +102,8 @@ def cmd_run(args) -> int:
             return 0
         from .run import run_cycle  # after the lock: a run that finds it taken exits without loading Scrapy
 
-        report = run_cycle(engine, config, force=args.force, only=args.portal or None, deliver=not args.no_deliver)
+        report = run_cycle(engine, config, force=args.force, only=args.portal or None, deliver=not args.no_deliver,
+                           distributed=args.distributed)
     if args.verbose or args.progress:
         for p in report.portals:
             state = "FAILED" if p.failed else "ok"
@@ -369,6 +372,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--no-deliver", action="store_true", help="store changes and queue notifications, but do not send")
     c.add_argument("--wait", action="store_true", help="if another run is in progress, wait for it instead of exiting")
     c.add_argument("--progress", action="store_true", help="print a per-portal summary to stderr at the end")
+    c.add_argument("--distributed", metavar="REDIS_URL", help="share each portal's cycle with the other workers "
+                   "started with the same Redis URL and PostgreSQL database (README: Across machines)")
     c.set_defaults(func=cmd_run)
 
     c = sub.add_parser("deliver", help="work the notification outbox without crawling")
@@ -427,6 +432,12 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+try:
+    from sqlalchemy.exc import DBAPIError as DatabaseProblem
+except ImportError:  # pragma: no cover
+    DatabaseProblem = RuntimeError  # type: ignore[misc,assignment]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -438,6 +449,10 @@ def main(argv: list[str] | None = None) -> int:
     except CliError as exc:
         print(f"policywatch: error: {exc}", file=sys.stderr)
         return exc.code
+    except DatabaseProblem as exc:  # e.g. "database is locked" mid-run, disk full: one line, nothing half-written
+        first = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        print(f"policywatch: error: database: {first} (the interrupted transaction was rolled back)", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("policywatch: interrupted", file=sys.stderr)
         return 130

@@ -59,6 +59,13 @@ class PortalConfig(_Strict):
     obey_robots: bool = True
     max_requests: Annotated[int, Field(ge=1)] = 2000
     max_attachment_bytes: Annotated[int, Field(ge=0)] = 20_000_000
+    max_bytes: Annotated[int, Field(ge=1000)] = 20_000_000
+    timeout: float = 30.0
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _timeout(cls, v: Any) -> float:
+        return parse_interval(v)
 
     @field_validator("interval", mode="before")
     @classmethod

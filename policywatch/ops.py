@@ -42,9 +42,7 @@ def open_engine(url: str, *, prepare: bool = True, require_current: bool = True)
     except storage.StorageError as exc:
         raise CliError(str(exc), 1) from None
     except Exception as exc:  # unreachable server, locked/read-only file...
-        from notifier.send import mask_url
-
-        raise CliError(f"database {mask_url(url)}: {str(exc).splitlines()[0]}", 1) from None
+        raise CliError(f"database {storage.display_url(url)}: {str(exc).splitlines()[0]}", 1) from None
     if problem:
         engine.dispose()
         raise CliError(problem, 1)
@@ -82,7 +80,6 @@ def status(engine: Engine, config: Config, *, now: datetime | None = None) -> di
     from sqlmodel import col, select
 
     import storage
-    from notifier.send import mask_url
     from storage import Change, Delivery, Document, Run, Version, migrate, repo
 
     from .schedule import portal_due
@@ -145,7 +142,7 @@ def status(engine: Engine, config: Config, *, now: datetime | None = None) -> di
         "last_run": last_run,
         "portals": rows,
         "outbox": {"depth": depth, **{k: outbox.get(k, 0) for k in ("collecting", "pending", "sending", "sent", "failed")}},
-        "database": {"url": url if backend == "sqlite" else mask_url(url), "backend": backend, "size_bytes": database_size(engine),
+        "database": {"url": storage.display_url(url), "backend": backend, "size_bytes": database_size(engine),
                      "schema": migrate.current(engine), "schema_head": migrate.head(), **counts},
     }
 

@@ -45,7 +45,7 @@ def spec_of(p: PortalConfig) -> PortalSpec:
         body_selector=p.body_selector, title_selector=p.title_selector, max_pages=p.max_pages,
         pagination={"index_0based": "trs_index"}.get(p.pagination or "", p.pagination), delay=p.delay,
         concurrency=p.concurrency, obey_robots=p.obey_robots, max_requests=p.max_requests,
-        max_attachment_bytes=p.max_attachment_bytes,
+        max_attachment_bytes=p.max_attachment_bytes, max_bytes=p.max_bytes, timeout=p.timeout,
     )
 
 
@@ -125,12 +125,14 @@ def run_cycle(
 
 
 def finish_portals(engine: Engine, config: Config, runs: dict[str, PortalRun], *, now: datetime,
-                   expect_polled: dict[str, datetime | None] | None = None) -> None:
+                   expect_polled: dict[str, datetime | None] | None = None) -> list[str]:
     """Update portal health; send the baseline summary after a first good cycle and one error after N bad ones.
 
     With ``expect_polled`` (portal name -> last_polled_at when its cycle began; distributed workers) each portal
-    row is locked and finished only if that value has not moved since, so a shared cycle is finished once."""
+    row is locked and finished only if that value has not moved since, so a shared cycle is finished once.
+    Returns the names of the portals it finished."""
     subs = subscriptions_of(config)
+    finished: list[str] = []
     with storage.session(engine) as s:
         for run in runs.values():
             if expect_polled is None:
@@ -170,7 +172,9 @@ def finish_portals(engine: Engine, config: Config, runs: dict[str, PortalRun], *
                     _notify_portal(s, subs, kind="baseline", portal=run.name, url=pc.start_urls[0], detail=detail,
                                    dedup_key=f"baseline:{run.portal_id}", change_ids=baseline_ids, now=now)
             s.add(portal)
+            finished.append(run.name)
         s.commit()
+    return finished
 
 
 def _notify_portal(s, subs, *, kind, portal, url, detail, dedup_key, change_ids, now) -> None:

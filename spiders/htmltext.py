@@ -19,6 +19,8 @@ import lxml.html
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
+from spiders.errors import ExtractError
+
 SKIP_TAGS = frozenset({
     "script", "style", "noscript", "template", "head", "title", "meta", "link", "iframe", "object", "embed",
     "select", "option", "button", "input", "textarea", "svg", "canvas", "audio", "video", "source", "map",
@@ -48,10 +50,15 @@ def parse_html(html: str) -> lxml.html.HtmlElement:
     html = _DOC_END.sub("", _XML_DECL.sub("", html, count=1))
     if not html.strip():
         html = "<html><body></body></html>"
+    parser = lxml.html.HTMLParser()
     try:
-        return lxml.html.document_fromstring(html)
+        root = lxml.html.document_fromstring(html, parser=parser)
     except (etree.ParserError, ValueError):
         return lxml.html.document_fromstring("<html><body></body></html>")
+    if any("Excessive depth" in e.message for e in parser.error_log):
+        # libxml2 silently drops whatever is nested deeper than its limit: the text would look deleted
+        raise ExtractError("page nested too deeply to parse completely (over 255 levels of elements)")
+    return root
 
 
 def select(root: etree._Element, selector: str) -> list[etree._Element]:

@@ -433,7 +433,7 @@ class PortalSpider(scrapy.Spider):
         url = meta.get("att_url") or meta.get("doc_url") or (request.url if request is not None else "?")
         timeout = self._attachment_timeout() if stage == "attachment" else self.spec.timeout
         try:
-            kind, reason, status = _describe(failure, timeout)
+            kind, reason, status = _describe(failure, timeout, int(self.spec.max_bytes))
         except Exception as exc:  # noqa: BLE001
             kind, reason, status = "error", f"{type(exc).__name__}", None
         if stage == "attachment":
@@ -446,7 +446,7 @@ class PortalSpider(scrapy.Spider):
         yield self._failure(url, stage, reason, kind, status)
 
 
-def _describe(failure: Any, timeout: float) -> tuple[str, str, int | None]:
+def _describe(failure: Any, timeout: float, max_bytes: int = 0) -> tuple[str, str, int | None]:
     """(kind, reason, status) for a download error."""
     from scrapy.exceptions import IgnoreRequest
     from scrapy.spidermiddlewares.httperror import HttpError
@@ -466,10 +466,12 @@ def _describe(failure: Any, timeout: float) -> tuple[str, str, int | None]:
         sizes = re.search(r"(\d+) bytes.*?max size \((\d+)\)", str(exc))
         if sizes:
             return "too_large", f"body of {sizes.group(1)} bytes exceeds the {sizes.group(2)}-byte cap", None
+        if not str(exc) and max_bytes:  # Scrapy cancels a streamed body at the cap without a message
+            return "too_large", f"body exceeds the {max_bytes}-byte cap", None
         return "too_large", _one_line(f"download cancelled ({exc})", 200), None
     if isinstance(exc, IgnoreRequest):
         reason = str(exc) or "request ignored"
         return "error", ("forbidden by robots.txt" if "robots" in reason.lower() else reason), None
-    if names & {"ConnectionLost", "ConnectionDone", "ResponseDataLossError", "ResponseFailed"}:
+    if names & {"ConnectionLost", "ConnectionDone", "ResponseDataLossError", "ResponseFailed", "DownloadFailedError"}:
         return "error", "connection lost", None
     return "error", _one_line(f"{type(exc).__name__}: {exc}", 200), None

@@ -16,22 +16,26 @@ from spiders.settings import crawler_settings
 
 def run_cycle(specs: list[PortalSpec], *, known: dict[str, dict[str, KnownDocument]] | None = None,
               recheck: dict[str, set[str]] | None = None, on_item: Callable[[Any], None] | None = None,
-              settings: dict[str, Any] | None = None, install_root_handler: bool = True) -> None:
+              settings: dict[str, Any] | None = None, install_root_handler: bool = True,
+              spider_cls: type[PortalSpider] = PortalSpider,
+              spider_kwargs: dict[str, dict[str, Any]] | None = None) -> None:
     """Crawl every portal once (each in its own Crawler with its own per-portal settings) and block until done.
 
     ``known``/``recheck`` are keyed by portal name. ``on_item`` receives each item (DocumentPage, NotModified,
     FetchFailure, ListingPage) as it is scraped; ``settings`` override ``crawler_settings(specs)``.
     ``install_root_handler=False`` leaves logging to the caller (the CLI has its own one-line format).
+    ``spider_cls``/``spider_kwargs`` (keyed by portal name) swap in a PortalSpider subclass and its extra
+    arguments, e.g. ``spiders.distributed.DistributedPortalSpider`` for a crawl shared through Redis.
     """
     merged = crawler_settings(specs)
     merged.update(settings or {})
     merged["LOG_INSTALL_ROOT_HANDLER"] = install_root_handler
     process = AsyncCrawlerProcess(merged)
     for spec in specs:
-        crawler = process.create_crawler(PortalSpider)
+        crawler = process.create_crawler(spider_cls)
         if on_item is not None:
             crawler.signals.connect(lambda item, response, spider: on_item(item), signal=signals.item_scraped,
                                     weak=False)
         process.crawl(crawler, spec=spec, known=(known or {}).get(spec.name, {}),
-                      recheck=(recheck or {}).get(spec.name, set()))
+                      recheck=(recheck or {}).get(spec.name, set()), **(spider_kwargs or {}).get(spec.name, {}))
     process.start()

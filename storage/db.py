@@ -14,6 +14,15 @@ class StorageError(Exception):
     """A database problem a user can act on (bad URL, unreachable server, locked or full database)."""
 
 
+def display_url(url: str) -> str:
+    """A database URL fit for messages: the password hidden, the host and the file path kept."""
+    try:
+        # "***" -> "****": the same mask as notification URLs
+        return make_url(url).render_as_string(hide_password=True).replace(":***@", ":****@")
+    except Exception:
+        return "(unparseable database URL)"
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """Create an engine for a SQLAlchemy URL (``sqlite:///path`` or ``postgresql+psycopg://...``)."""
     try:

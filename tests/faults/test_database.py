@@ -115,9 +115,6 @@ def test_read_only_database_is_one_clear_line_and_exit_1(faulted):
     assert faulted["read_only_sound"] == ("ok", [])
 
 
-@pytest.mark.xfail(strict=True, reason="policywatch/cli.py _engine masks the database URL with notifier's mask_url, "
-                   "which hides every path segment of a sqlite URL (sqlite:////****/****/…), so the line does not say "
-                   "which file is read-only")
 def test_read_only_database_error_names_the_file(faulted):
     (line,) = _lines(faulted["read_only"].stderr)
     assert str(faulted["db"]) in line, line
@@ -169,8 +166,6 @@ def test_run_meeting_a_held_write_lock_mid_run_fails_and_leaves_the_file_intact(
     assert_sound(locked["mid_run"]["db"])
 
 
-@pytest.mark.xfail(strict=True, reason="policywatch/run.py run_cycle lets sqlalchemy OperationalError('database is "
-                   "locked') escape to the top: past startup the user gets a traceback instead of one error line")
 def test_run_meeting_a_held_write_lock_mid_run_says_so_in_one_line(locked):
     result = locked["mid_run"]["result"]
     no_traceback(result.stderr)

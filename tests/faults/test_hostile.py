@@ -70,18 +70,9 @@ def test_hostile_cycle_ends_in_bounded_time_and_memory_with_exit_1(hostile):
         assert hostile["server"].served[pages.doc_path(HOSTILE_KINDS.index(kind))] >= 2, kind
 
 
-UNCLEAR = {
-    "dropped": "spiders/portal.py _describe does not unwrap Scrapy's DownloadFailedError, so a closed connection "
-               "reads 'DownloadFailedError: [<twisted.python.failure.Failure ...ConnectionDone...>]'",
-    "endless": "spiders/portal.py _describe: a body cut at DOWNLOAD_MAXSIZE while streaming raises a bare "
-               "CancelledError, reported as 'download cancelled ()' without saying the size cap was hit",
-}
 
 
-@pytest.mark.parametrize("kind", [
-    pytest.param(k, marks=pytest.mark.xfail(strict=True, reason=UNCLEAR[k])) if k in UNCLEAR else k
-    for k in ERROR_WORDS
-])
+@pytest.mark.parametrize("kind", list(ERROR_WORDS))
 def test_broken_page_is_one_plain_error_line_naming_its_url(hostile, kind):
     url = _url(hostile, kind)
     lines = [line for line in hostile["second"].stderr.splitlines() if url in line]
@@ -100,13 +91,7 @@ def test_lying_or_missing_charset_still_reads_the_same_text(hostile, kind):
     assert [v["paragraphs"] for v in doc["versions"]] == [pages.paragraphs(HOSTILE_KINDS.index(kind))]
 
 
-@pytest.mark.parametrize("kind", [
-    pytest.param(k, marks=pytest.mark.xfail(strict=True, reason=(
-        "spiders/htmltext.py parse_html: libxml2 silently drops everything nested deeper than 255 elements, so "
-        "the page 'loses' its text and ingest stores a revision (and alerts 目标变更) instead of an error")))
-    if k == "deep" else k
-    for k in HOSTILE_KINDS
-])
+@pytest.mark.parametrize("kind", list(HOSTILE_KINDS))
 def test_hostile_page_makes_no_version_no_change_and_no_alert(hostile, kind):
     url = _url(hostile, kind)
     (doc,) = [d for d in hostile["data"]["documents"] if d["url"] == url]
