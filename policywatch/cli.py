@@ -118,12 +118,12 @@ def cmd_run(args) -> int:
 
 def cmd_deliver(args) -> int:
     from .lock import RunLock
-    from .outbox import work_outbox
+    from .outbox import work_outbox_locked
 
     config = _load(args)
     engine = _engine(config)
     with RunLock.for_database(config.resolved_database_url(), wait=True) as _lock:
-        report = work_outbox(engine, config, ignore_backoff=args.now)
+        report = work_outbox_locked(engine, config, ignore_backoff=args.now)
     if args.verbose:
         print(f"deliveries: sent {report.sent}, will retry {report.retrying}, failed {report.failed}", file=sys.stderr)
     return 0 if not report.errors else 1

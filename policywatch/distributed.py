@@ -42,7 +42,7 @@ from storage import Delivery, Run, repo
 from .commitments import backfill as backfill_commitments
 from .config import Config
 from .ingest import Ingestor, PortalRun
-from .outbox import work_outbox
+from .outbox import work_outbox_locked
 from .run import CycleReport, finish_portals, spec_of
 from .schedule import document_due, portal_due
 
@@ -50,8 +50,6 @@ log = logging.getLogger("policywatch")
 
 RETRIES = 4  # attempts per item when another worker's transaction got in the way
 _RETRYABLE = {"23505", "40P01", "40001"}  # unique_violation, deadlock_detected, serialization_failure
-OUTBOX_LOCK = 0x706F6C78  # 'polx': advisory lock key of the outbox (the migrations use 'polw')
-OUTBOX_WAIT_S = 300.0
 DIGEST_HOLD = timedelta(hours=6)  # a dead worker's per-run digest is sent after this instead of never
 
 
@@ -201,25 +199,6 @@ class CycleRecorder:
         )
 
 
-@contextlib.contextmanager
-def outbox_lock(engine: Engine, *, wait_s: float = OUTBOX_WAIT_S) -> Iterator[bool]:
-    """Hold the cluster-wide outbox lock (a PostgreSQL advisory lock, released if the process dies). Yields False
-    if another worker kept it for ``wait_s`` seconds."""
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        deadline = time.monotonic() + wait_s
-        got = False
-        while True:
-            got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": OUTBOX_LOCK}).scalar())
-            if got or time.monotonic() > deadline:
-                break
-            time.sleep(0.2)
-        try:
-            yield got
-        finally:
-            if got:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": OUTBOX_LOCK})
-
-
 def _plan(engine: Engine, config: Config, *, now: datetime, force: bool, only: list[str] | None,
           report: CycleReport) -> tuple[int, dict[str, SharedPortal], dict[str, PortalRun]]:
     """The due portals with what the spiders need, and this worker's Run row; retried if another worker created
@@ -341,21 +320,21 @@ def run_distributed_cycle(engine: Engine, config: Config, *, redis_url: str, for
     for name, sp in shared.items():
         if not sp.cycle.last_out():
             continue
+        merged = _merged_run(sp, runs[name].baseline)
+        if not sp.cycle.seeded() and not merged.list_pages_ok and not merged.list_failures:
+            log.warning("portal %s: the worker that was to start this cycle stopped first; the next run starts it",
+                        name)
+            sp.cycle.reopen()
+            continue
         started = sp.cycle.started()
-        when = datetime.fromisoformat(started) if started else now
         _keep_leftover(engine, sp)
-        if finish_portals(engine, config, {name: _merged_run(sp, runs[name].baseline)}, now=when,
+        if finish_portals(engine, config, {name: merged}, now=datetime.fromisoformat(started) if started else now,
                           expect_polled={name: sp.slot}):
             log.info("portal %s: this worker finished the shared cycle", name)
         sp.cycle.mark_finished()
 
     if deliver:
-        with outbox_lock(engine) as got:
-            if got:
-                report.outbox = work_outbox(engine, config)
-            else:
-                log.warning("outbox: another worker kept it busy for %.0fs; its messages go out on a later run",
-                            OUTBOX_WAIT_S)
+        report.outbox = work_outbox_locked(engine, config)
     backfill_commitments(engine, budget_s=config.backfill_seconds)
     with storage.session(engine) as s:
         row = s.get(Run, run_id)

@@ -6,10 +6,14 @@ back to 'pending', so that message may be sent once more — never lost, and nev
 """
 from __future__ import annotations
 
+import contextlib
 import logging
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 import storage
@@ -98,6 +102,41 @@ def events_for_delivery(s, delivery, base_url: str | None) -> list[Event]:
         if change is not None:
             events.append(event_for_change(s, change, base_url))
     return events
+
+
+OUTBOX_LOCK = 0x706F6C78  # 'polx': PostgreSQL advisory lock key of the outbox (the migrations use 'polw')
+OUTBOX_WAIT_S = 300.0
+
+
+@contextlib.contextmanager
+def outbox_lock(engine: Engine, *, wait_s: float = OUTBOX_WAIT_S) -> Iterator[bool]:
+    """On PostgreSQL, hold the cluster-wide outbox lock (an advisory lock, released if the process dies), so that
+    workers on several hosts never work the outbox at once (one would put another's in-flight rows back to
+    'pending'). Yields False if another process kept it for ``wait_s``. On SQLite the per-file run lock suffices."""
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        deadline = time.monotonic() + wait_s
+        while True:
+            got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": OUTBOX_LOCK}).scalar())
+            if got or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        try:
+            yield got
+        finally:
+            if got:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": OUTBOX_LOCK})
+
+
+def work_outbox_locked(engine: Engine, config: Config, *, ignore_backoff: bool = False) -> OutboxReport:
+    """work_outbox under outbox_lock; when another process keeps the outbox busy, nothing is sent this time."""
+    with outbox_lock(engine) as got:
+        if got:
+            return work_outbox(engine, config, ignore_backoff=ignore_backoff)
+    log.warning("outbox: another process kept it busy for %.0fs; its messages go out on a later run", OUTBOX_WAIT_S)
+    return OutboxReport()
 
 
 def work_outbox(engine: Engine, config: Config, *, ignore_backoff: bool = False, now: datetime | None = None) -> OutboxReport:

@@ -17,7 +17,7 @@ from storage import Portal, Run, repo
 from .commitments import backfill as backfill_commitments
 from .config import Config, PortalConfig
 from .ingest import Ingestor, PortalRun, subscriptions_of
-from .outbox import OutboxReport, work_outbox
+from .outbox import OutboxReport, work_outbox_locked
 from .schedule import document_due, portal_due
 
 log = logging.getLogger("policywatch")
@@ -108,7 +108,7 @@ def run_cycle(
     report.storage_errors = ingestor.storage_errors
     finish_portals(engine, config, runs, now=now)
     if deliver:
-        report.outbox = work_outbox(engine, config)
+        report.outbox = work_outbox_locked(engine, config)
     backfill_commitments(engine, budget_s=config.backfill_seconds)
     with storage.session(engine) as s:
         row = s.get(Run, run_id)

@@ -49,6 +49,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["CycleTiming", "CrawlCycle", "SharedScheduler", "DistributedPortalSpider", "JsonSerializer"]
 
+REDIS_GIVE_UP_S = 60.0  # a worker that cannot reach Redis this long stops (else it could never tell it is done)
 RECHECK_PRIORITY = -10  # re-checks are queued at the start but taken after the new documents (priority 0)
 _LOCAL_STAGES = frozenset({"attachment", "probe", "budget"})
 _CLAIMED = "pw_claimed"  # meta flag: taken from the shared queue by this worker, its follow-ups stay local
@@ -203,6 +204,14 @@ class CrawlCycle:
     # ---- seeding, budget and drain ------------------------------------------------------------------------
     def mark_seeded(self) -> None:
         self.redis.set(self.key("seeded"), "1", ex=int(self.timing.ttl))
+
+    def seeded(self) -> bool:
+        return bool(self.redis.exists(self.key("seeded")))
+
+    def reopen(self) -> None:
+        """Forget a cycle whose seeder died before queueing its start pages, so that the next worker on the
+        same slot seeds it afresh instead of finding nothing to do."""
+        self.redis.delete(self.key("seeder"), self.key("requests"), self.key("dupefilter"), self.key("budget"))
 
     def spend(self) -> int:
         """Count one list/document request for the whole cycle; returns the count including it."""
@@ -367,6 +376,7 @@ class DistributedPortalSpider(PortalSpider):
         self._rechecks_scheduled = True  # queued by the seeder in start(), never on idle
         self._beat: LoopingCall | None = None
         self._drained_since: float | None = None
+        self._failing_since: float | None = None
         self._closing = False
 
     @classmethod
@@ -442,8 +452,16 @@ class DistributedPortalSpider(PortalSpider):
         the cycle has looked drained for ``grace`` seconds. Never raises (that would stop the LoopingCall)."""
         try:
             self._tick_once()
-        except Exception as exc:  # noqa: BLE001 - a Redis hiccup: try again next beat
+            self._failing_since = None
+        except Exception as exc:  # noqa: BLE001 - a Redis hiccup: try again next beat, for a while
+            now = time.monotonic()
+            self._failing_since = self._failing_since or now
             logger.warning("portal %s: shared-cycle heartbeat failed: %s", self.spec.name, exc)
+            if now - self._failing_since > REDIS_GIVE_UP_S and not self._closing:
+                logger.error("portal %s: Redis unreachable for %.0fs; this worker leaves the cycle", self.spec.name,
+                             now - self._failing_since)
+                self._closing = True
+                deferred_from_coro(self.crawler.engine.close_spider_async(reason="redis unreachable"))
 
     def _tick_once(self) -> None:
         engine = self.crawler.engine
