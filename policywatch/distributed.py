@@ -43,8 +43,8 @@ from .commitments import backfill as backfill_commitments
 from .config import Config
 from .ingest import Ingestor, PortalRun
 from .outbox import work_outbox_locked
-from .run import CycleReport, finish_portals, spec_of
-from .schedule import document_due, portal_due
+from .run import CycleReport, crawl_plan, finish_portals, spec_of
+from .schedule import portal_due
 
 log = logging.getLogger("policywatch")
 
@@ -217,17 +217,7 @@ def _plan(engine: Engine, config: Config, *, now: datetime, force: bool, only: l
                     if not force and not only and not portal_due(portal.last_polled_at, pc.interval, now):
                         skipped.append(pc.name)
                         continue
-                    docs = repo.portal_documents(session=s, portal_id=portal.id)
-                    attachments = repo.latest_attachments(session=s, portal_id=portal.id)
-                    known = {
-                        d.url: KnownDocument(
-                            url=d.url, etag=d.etag, last_modified=d.last_modified, last_length=d.last_length,
-                            attachments={a["url"]: a["sha256"] for a in attachments.get(d.id, []) if a.get("sha256")},
-                        )
-                        for d in docs
-                    }
-                    recheck = {d.url for d in docs if d.status == "active"
-                               and (force or document_due(d, portal_interval_s=pc.interval, now=now))}
+                    known, recheck = crawl_plan(s, portal_id=portal.id, interval_s=pc.interval, force=force, now=now)
                     shared[pc.name] = SharedPortal(name=pc.name, portal_id=portal.id, slot=portal.last_polled_at,
                                                    spec=spec_of(pc), known=known, recheck=recheck)
                     runs[pc.name] = PortalRun(name=pc.name, portal_id=portal.id, baseline=not portal.baseline_done)

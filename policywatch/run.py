@@ -63,6 +63,26 @@ def crawl(jobs: list[tuple[PortalSpec, dict[str, KnownDocument], set[str]]], ing
     )
 
 
+def crawl_plan(s, *, portal_id: int, interval_s: float, force: bool, now: datetime
+               ) -> tuple[dict[str, KnownDocument], set[str]]:
+    """What the spider of one portal needs: every known document (validators, size, attachment hashes) and the
+    URLs due for a re-check (all active ones with ``force``)."""
+    docs = repo.portal_documents(session=s, portal_id=portal_id)
+    attachments = repo.latest_attachments(session=s, portal_id=portal_id)
+    known = {
+        d.url: KnownDocument(
+            url=d.url, etag=d.etag, last_modified=d.last_modified, last_length=d.last_length,
+            attachments={a["url"]: a["sha256"] for a in attachments.get(d.id, []) if a.get("sha256")},
+        )
+        for d in docs
+    }
+    recheck = {
+        d.url for d in docs
+        if d.status == "active" and (force or document_due(d, portal_interval_s=interval_s, now=now))
+    }
+    return known, recheck
+
+
 def run_cycle(
     engine: Engine, config: Config, *, force: bool = False, only: list[str] | None = None, deliver: bool = True,
     distributed: str | None = None,
@@ -84,19 +104,7 @@ def run_cycle(
             if not force and not only and not portal_due(portal.last_polled_at, pc.interval, now):
                 report.skipped.append(pc.name)
                 continue
-            docs = repo.portal_documents(session=s, portal_id=portal.id)
-            attachments = repo.latest_attachments(session=s, portal_id=portal.id)
-            known = {
-                d.url: KnownDocument(
-                    url=d.url, etag=d.etag, last_modified=d.last_modified, last_length=d.last_length,
-                    attachments={a["url"]: a["sha256"] for a in attachments.get(d.id, []) if a.get("sha256")},
-                )
-                for d in docs
-            }
-            recheck = {
-                d.url for d in docs
-                if d.status == "active" and (force or document_due(d, portal_interval_s=pc.interval, now=now))
-            }
+            known, recheck = crawl_plan(s, portal_id=portal.id, interval_s=pc.interval, force=force, now=now)
             runs[pc.name] = PortalRun(name=pc.name, portal_id=portal.id, baseline=not portal.baseline_done)
             jobs.append((spec_of(pc), known, recheck))
         s.commit()
