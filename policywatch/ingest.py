@@ -227,6 +227,8 @@ class Ingestor:
                 return
             # a baseline version's commitments are extracted later, on first need (see policywatch/commitments.py)
             commitments = None if run.baseline else extract_commitments(page.paragraphs)
+            # the previous version's cached commitments, read before add_version drops that cache
+            old_rows = prev.commitments if prev is not None else None
             version = repo.add_version(
                 session=s, document=doc, fetched_at=page.fetched_at, title=title, paragraphs=page.paragraphs,
                 exact_hash=exact, semantic_hash=semantic, raw=page.body, final_url=page.final_url,
@@ -251,7 +253,8 @@ class Ingestor:
                         summary_lines.append(f"回到第{back_to}版")
                 ops = ops_to_json(diff_paragraphs(old_paragraphs, page.paragraphs))
                 if kind == "revised":
-                    old_commitments = from_rows(ensure_commitments(s, prev))
+                    old_commitments = (from_rows(old_rows) if old_rows is not None
+                                       else extract_commitments(old_paragraphs))
                     target_changes = compare_commitments(old_commitments, commitments or [])
                     summary_lines = (target_summary_lines(target_changes) + summary_lines
                                      + attachment_changes(prev.attachments or [], attachments))

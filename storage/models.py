@@ -22,6 +22,21 @@ from sqlmodel import Field, SQLModel
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 
+def pack_json(rows: Any) -> bytes | None:
+    """Compact zlib-compressed JSON for derived or bulky columns (None stays None)."""
+    if rows is None:
+        return None
+    return zlib.compress(json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode(), 9)
+
+
+def unpack_json(data: bytes | None) -> Any:
+    return None if data is None else json.loads(zlib.decompress(data))
+
+
+def _packed_column() -> Any:
+    return Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+
+
 def _json_column(nullable: bool = False) -> Any:
     return Field(default=None, sa_column=Column(JSONType, nullable=nullable))
 
@@ -88,20 +103,16 @@ class Version(SQLModel, table=True):
     meta: dict[str, str] | None = _json_column(nullable=True)
     # Derived data (re-extractable from the paragraphs), so stored compact: zlib-compressed JSON; NULL = not yet
     # extracted. Read and write it through the ``commitments`` property.
-    commitments_z: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    commitments_z: bytes | None = _packed_column()
     attachments: list[dict[str, Any]] | None = _json_column(nullable=True)
 
     @property
     def commitments(self) -> list[dict[str, Any]] | None:
-        if self.commitments_z is None:
-            return None
-        return json.loads(zlib.decompress(self.commitments_z))
+        return unpack_json(self.commitments_z)
 
     @commitments.setter
     def commitments(self, rows: list[dict[str, Any]] | None) -> None:
-        self.commitments_z = (
-            None if rows is None else zlib.compress(json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode(), 9)
-        )
+        self.commitments_z = pack_json(rows)
 
 
 class Change(SQLModel, table=True):
@@ -114,9 +125,27 @@ class Change(SQLModel, table=True):
     detected_at: datetime = Field(index=True)
     baseline: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
     summary: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
-    ops: list[dict[str, Any]] | None = _json_column(nullable=True)
-    targets: list[dict[str, Any]] | None = _json_column(nullable=True)
+    # paragraph ops (with old and new text and inline spans) and target changes: bulky, written once, read whole,
+    # so stored as compressed JSON; read and write them through the ``ops`` and ``targets`` properties
+    ops_z: bytes | None = _packed_column()
+    targets_z: bytes | None = _packed_column()
     events: list[str] | None = _json_column(nullable=True)
+
+    @property
+    def ops(self) -> list[dict[str, Any]] | None:
+        return unpack_json(self.ops_z)
+
+    @ops.setter
+    def ops(self, rows: list[dict[str, Any]] | None) -> None:
+        self.ops_z = pack_json(rows)
+
+    @property
+    def targets(self) -> list[dict[str, Any]] | None:
+        return unpack_json(self.targets_z)
+
+    @targets.setter
+    def targets(self, rows: list[dict[str, Any]] | None) -> None:
+        self.targets_z = pack_json(rows)
 
 
 class Delivery(SQLModel, table=True):

@@ -90,7 +90,7 @@ def _unskeleton(session: Session, skeleton: str) -> str:
     return "".join(parts)
 
 
-MAX_DELTA_DEPTH = 8
+MAX_DELTA_DEPTH = 32
 
 
 def _skeleton_bytes(session: Session, blob: Blob) -> bytes:
@@ -285,9 +285,10 @@ def add_change(
 ) -> Change:
     change = Change(
         portal_id=portal_id, document_id=document_id, kind=kind, from_seq=from_seq, to_seq=to_seq,
-        detected_at=detected_at, ops=ops or [], targets=targets or [], events=events or [kind], summary=summary,
-        baseline=baseline,
+        detected_at=detected_at, events=events or [kind], summary=summary, baseline=baseline,
     )
+    change.ops = ops or []
+    change.targets = targets or []
     session.add(change)
     session.flush()
     return change

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 14:38:27.720060
+Create Date: 2026-11-22 15:44:29.451249
 """
 from __future__ import annotations
 
@@ -129,8 +129,8 @@ def upgrade() -> None:
     sa.Column('detected_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('baseline', sa.Boolean(), server_default='0', nullable=False),
     sa.Column('summary', sa.Text(), server_default='', nullable=False),
-    sa.Column('ops', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=True),
-    sa.Column('targets', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=True),
+    sa.Column('ops_z', sa.LargeBinary(), nullable=True),
+    sa.Column('targets_z', sa.LargeBinary(), nullable=True),
     sa.Column('events', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=True),
     sa.ForeignKeyConstraint(['document_id'], ['document.id'], ),
     sa.ForeignKeyConstraint(['portal_id'], ['portal.id'], ),

@@ -1,0 +1,103 @@
+"""Storage cost of history: bytes added to the database per extra version when one paragraph changes.
+
+Stores a 30–60 KB synthetic policy page (benchmarks/portalgen.py), then 100 revisions of it, each editing one
+paragraph (and the page's view counter, as real portals do), through the real ingest path (policywatch.ingest →
+storage). Prints the database size growth per version, and how much of it is the changed text itself.
+
+Rerun: .venv/bin/python benchmarks/bench_storage.py [--versions 100]
+"""
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import sys
+import tempfile
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import portalgen  # noqa: E402
+
+import storage  # noqa: E402
+from policywatch.config import config_from_dict  # noqa: E402
+from policywatch.ingest import Ingestor, PortalRun  # noqa: E402
+from spiders.charset import decode_body  # noqa: E402
+from spiders.extract import extract_document  # noqa: E402
+from spiders.items import DocumentPage  # noqa: E402
+from storage import repo  # noqa: E402
+
+
+def db_bytes(path: Path) -> int:
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    used = con.execute("SELECT (page_count - freelist_count) * page_size FROM pragma_page_count, pragma_freelist_count,"
+                       " pragma_page_size").fetchone()[0]
+    con.close()
+    return used
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--versions", type=int, default=100)
+    ap.add_argument("--tables", action="store_true", help="also print the size of each table and index")
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="pw-bench-storage-"))
+    engine = storage.make_engine(f"sqlite:///{work / 'pw.db'}")
+    storage.init_db(engine)
+    config = config_from_dict({})
+    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    with storage.session(engine) as s:
+        portal_id = repo.get_or_create_portal(session=s, name="bench", now=t0).id
+        s.commit()
+    gen = portalgen.Portal(10, "trs")
+    url = "http://127.0.0.1/zwgk/zcwj/202101/t20210101_100007.html"
+
+    def store(n: int, baseline: bool) -> tuple[int, int]:
+        gen.revision[7] = n
+        html_text = gen.document_html(7).replace("浏览次数：<span>", f"浏览次数：<span>{1000 + n}")
+        raw = html_text.encode("utf-8")
+        text, encoding = decode_body(raw, "text/html; charset=utf-8")
+        page = extract_document(text, url, family="trs")
+        item = DocumentPage(portal="bench", url=url, final_url=url, status=200, headers={"etag": f'"{n}"'}, body=raw,
+                            encoding=encoding, title=page.title, paragraphs=page.paragraphs,
+                            fetched_at=t0 + timedelta(hours=n), metadata=page.metadata)
+        run = PortalRun(name="bench", portal_id=portal_id, baseline=baseline)
+        Ingestor(engine=engine, config=config, portals={"bench": run}, run_id=n).document(item)
+        return len(raw), len("".join(page.paragraphs).encode("utf-8"))
+
+    raw_len, text_len = store(0, baseline=True)
+    start = db_bytes(work / "pw.db")
+    changed_text = 0
+    previous = None
+    for n in range(1, args.versions + 1):
+        store(n, baseline=False)
+        with storage.session(engine) as s:
+            doc = repo.get_document(session=s, url=url)
+            v = repo.latest_version(session=s, document_id=doc.id)
+            paragraphs = repo.paragraphs_of(session=s, version=v)
+        if previous is not None:
+            changed_text += sum(len(p.encode("utf-8")) for p in set(paragraphs) - set(previous))
+        previous = paragraphs
+    end = db_bytes(work / "pw.db")
+    if args.tables:
+        con = sqlite3.connect(work / "pw.db")
+        for name, size in con.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC LIMIT 8"):
+            print(f"  {name:32} {size / 1000:8.1f} KB")
+    with storage.session(engine) as s:
+        versions = len(repo.versions_of(session=s, document_id=repo.get_document(session=s, url=url).id))
+    per_version = (end - start) / args.versions
+    per_text = changed_text / max(1, args.versions - 1)
+    print(f"storage benchmark — one {raw_len / 1000:.0f} KB page ({text_len / 1000:.0f} KB of text), "
+          f"{args.versions} revisions of one paragraph each (plus a changed view counter)")
+    print(f"versions stored: {versions}")
+    print(f"database after the first version: {start / 1000:.1f} KB; after {args.versions} more: {end / 1000:.1f} KB")
+    print(f"per extra version: {per_version:.0f} bytes, of which the changed paragraph text ≈ {per_text:.0f} bytes "
+          f"→ overhead ≈ {per_version - per_text:.0f} bytes per version")
+    print("rerun: .venv/bin/python benchmarks/bench_storage.py" + (f" --versions {args.versions}" if args.versions != 100 else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
