@@ -36,6 +36,9 @@ test: $(STAMP) lint
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_diff.py
 	$(BIN)/python benchmarks/score_targets.py
+	$(BIN)/python benchmarks/extraction_quality.py
+	$(BIN)/python benchmarks/bench_storage.py
+	$(BIN)/python benchmarks/bench_crawl.py --docs 500
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -71,12 +71,14 @@ def policywatch(args: argparse.Namespace, portal: Portal, work: Path) -> dict:
     first = measure(pw)
     stats = portal.control("stats")
     # the baseline's commitments are extracted after the crawl (on first need); export forces all of them now
-    deferred = measure([*pw[:-1], "export", "--compact"])
+    deferred = measure([*pw[:-1], "export", "--compact"]) if not args.first_only else {"cpu": float("nan")}
     exported = json.loads(subprocess.run([*pw[:-1], "export", "--compact"], capture_output=True, text=True).stdout)
     out["first"] = first | {"requests": stats["requests"], "bytes": stats["bytes"],
                             "documents": len(exported["documents"])}
     out["deferred"] = deferred
     out["db_mb_first"] = db.stat().st_size / 1e6
+    if args.first_only:
+        return out
     time.sleep(1.2)
     portal.control("reset")
     steady = measure(pw)
@@ -130,6 +132,7 @@ def main() -> int:
     ap.add_argument("--concurrency", type=int, default=16, help="requests per host for policywatch (politeness off)")
     ap.add_argument("--revise", type=float, default=0.01)
     ap.add_argument("--urlwatch", action="store_true", help="also run urlwatch (installed into a temp virtualenv)")
+    ap.add_argument("--first-only", action="store_true", help="measure the first crawl only (for large N)")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="pw-bench-"))
     portal = Portal(args.docs, args.shape)
@@ -138,10 +141,16 @@ def main() -> int:
         uw = urlwatch(args, portal, work) if args.urlwatch else None
     finally:
         portal.stop()
-    f, s, r = pw["first"], pw["steady"], pw["revised_cycle"]
+    f = pw["first"]
     print(f"policywatch crawl benchmark — {args.docs} documents, {args.shape} shape, pages 30–60 KB, 127.0.0.1")
     print(f"first crawl:   {f['documents']} documents in {f['wall']:.1f} s = {f['documents'] / f['wall']:.0f} docs/s, "
           f"CPU {f['cpu']:.1f} s, peak RSS {f['rss_mb']:.0f} MB, {f['requests']} requests, {f['bytes'] / 1e6:.1f} MB")
+    if args.first_only:
+        print(f"database after the first crawl: {pw['db_mb_first']:.1f} MB")
+        print(f"rerun: .venv/bin/python benchmarks/bench_crawl.py --docs {args.docs} --shape {args.shape} --first-only")
+        shutil.rmtree(work, ignore_errors=True)
+        return 0
+    s, r = pw["steady"], pw["revised_cycle"]
     d = pw["deferred"]
     print(f"deferred commitment extraction of the baseline (done later, on first need or by each cycle's backfill): "
           f"CPU {d['cpu']:.1f} s")
