@@ -466,9 +466,10 @@ class _Importer:
             portal_id=self.portal_ids[_need(c, "portal", where)], document_id=self.doc_ids.get(url) if url else None,
             kind=kind, from_seq=c.get("from_seq"), to_seq=c.get("to_seq"),
             detected_at=_dt(_need(c, "detected_at", where), f"{where}.detected_at"), baseline=bool(c.get("baseline")),
-            summary=c.get("summary") or "", ops=c.get("paragraphs") or [], targets=c.get("targets") or [],
-            events=c.get("events") or [kind],
+            summary=c.get("summary") or "", events=c.get("events") or [kind],
         )
+        change.ops = c.get("paragraphs") or []
+        change.targets = c.get("targets") or []
         self.s.add(change)
         self.s.flush()
         if c.get("id") is not None:
