@@ -31,11 +31,13 @@ def export(config: Path) -> dict:
     return json.loads(proc.stdout)
 
 
-def write_config(path: Path, *, db: Path, portals: list[dict], subscriptions: list[dict] = (), extra: str = "") -> Path:
+def write_config(path: Path, *, db: Path | str, portals: list[dict], subscriptions: list[dict] = (), extra: str = "") -> Path:
+    """A config file; ``db`` is a SQLite file path or a full database URL."""
     def val(v):
         return json.dumps(v, ensure_ascii=False)
 
-    lines = [f'database_url = "sqlite:///{db}"', 'base_url = "http://127.0.0.1:8080"', extra]
+    url = db if isinstance(db, str) and "://" in db else f"sqlite:///{db}"
+    lines = [f'database_url = "{url}"', 'base_url = "http://127.0.0.1:8080"', extra]
     for p in portals:
         lines.append("[[portals]]")
         lines += [f"{k} = {val(v)}" for k, v in p.items()]

@@ -6,10 +6,10 @@ from policywatch.demo.site import COLUMN, site
 from .conftest import export, run_cli, write_config
 
 
-def _setup(tmp_path, portal_server, webhook, **sub):
+def _setup(tmp_path, portal_server, webhook, db=None, **sub):
     server = portal_server(site(1))
     config = write_config(
-        tmp_path / "policywatch.toml", db=tmp_path / "pw.db",
+        tmp_path / "policywatch.toml", db=db or tmp_path / "pw.db",
         portals=[{"name": "sample", "start_urls": [f"{server.base}{COLUMN}index.html"], "delay": 0, "max_pages": 3}],
         subscriptions=[{"name": "ops", "urls": [webhook.url("hook")], **sub}],
     )
@@ -20,8 +20,8 @@ def _changes(data, *, baseline=False):
     return [c for c in data["changes"] if c["baseline"] is baseline]
 
 
-def test_two_cycles_store_versions_diff_and_notify_once_per_change(tmp_path, portal_server, webhook):
-    server, config = _setup(tmp_path, portal_server, webhook)
+def test_two_cycles_store_versions_diff_and_notify_once_per_change(tmp_path, portal_server, webhook, database_url):
+    server, config = _setup(tmp_path, portal_server, webhook, db=database_url)  # on SQLite and on PostgreSQL
 
     first = run_cli("--config", str(config), "run")
     assert first.returncode == 0, first.stderr

@@ -18,9 +18,9 @@ def _site(paragraphs: list[str]) -> dict[str, bytes]:
     }
 
 
-def test_formatting_then_revision_then_revert(tmp_path, portal_server, webhook):
+def test_formatting_then_revision_then_revert(tmp_path, portal_server, webhook, database_url):
     server = portal_server(_site(TEXT))
-    config = write_config(tmp_path / "pw.toml", db=tmp_path / "pw.db",
+    config = write_config(tmp_path / "pw.toml", db=database_url,
                           portals=[{"name": "p", "start_urls": [server.base + LIST], "delay": 0}],
                           subscriptions=[{"name": "s", "urls": [webhook.url("s")]}])
     assert run_cli("--config", str(config), "run").returncode == 0
