@@ -41,7 +41,7 @@ from storage import Delivery, Run, repo
 
 from .commitments import backfill as backfill_commitments
 from .config import Config
-from .ingest import Ingestor, PortalRun
+from .ingest import Ingestor, PortalRun, run_digest_key
 from .outbox import work_outbox_locked
 from .run import CycleReport, crawl_plan, finish_portals, spec_of
 from .schedule import portal_due
@@ -153,7 +153,7 @@ class SharedIngestor(Ingestor):
                 time.sleep(0.05 * attempt)
 
     def _run_digest_keys(self) -> list[str]:
-        return [f"digest:{sub.mode}:{self.run_id}" for sub in self.subscriptions
+        return [run_digest_key(sub.mode, self.run_id) for sub in self.subscriptions
                 if sub.mode != "immediate" and getattr(sub, "daily_at", None) is None]
 
     def _enqueue(self, s, event, change_id: int) -> None:

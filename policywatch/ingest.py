@@ -63,6 +63,11 @@ def subscriptions_of(config: Config) -> list[Subscription]:
     ]
 
 
+def run_digest_key(mode: str, run_id: int) -> str:
+    """The outbox key of a subscription's per-run digest (the distributed cycle holds these until it is done)."""
+    return f"digest:{mode}:{run_id}"
+
+
 def _with(paragraph_hash: str, signature: str) -> str:
     """A version fingerprint: the text's, extended by the attachments' when there are any."""
     return hashlib.sha256(f"{paragraph_hash}|{signature}".encode()).hexdigest() if signature else paragraph_hash
@@ -301,6 +306,6 @@ class Ingestor:
                     )
                 else:  # one digest per subscription per run, sent at the end of the run
                     repo.add_to_digest(
-                        session=s, subscription=sub.name, url=url, dedup_key=f"digest:{sub.mode}:{self.run_id}",
+                        session=s, subscription=sub.name, url=url, dedup_key=run_digest_key(sub.mode, self.run_id),
                         change_id=change_id, now=event.detected_at,
                     )

@@ -2,7 +2,6 @@
 of a version for download."""
 from __future__ import annotations
 
-from dataclasses import fields
 from typing import Any
 from urllib.parse import quote
 
@@ -38,13 +37,12 @@ def target_lines(summary: str, targets: list[dict[str, Any]] | None) -> list[dic
 def _commitments(version: Version, paragraphs: list[str]) -> list[Any]:
     """The version's commitments as ``Commitment``s: rebuilt from the stored ones (what was extracted when the
     version was stored, and no extraction cost), else extracted now."""
-    from diffing.targets import Commitment, extract_commitments
+    from diffing.targets import extract_commitments
 
-    if version.commitments is None:
-        return extract_commitments(paragraphs)
-    names = [f.name for f in fields(Commitment)]
-    return [Commitment(**{k: c.get(k) for k in names if k != "paragraph"}, paragraph=int(c.get("paragraph") or 0))
-            for c in version.commitments]
+    from ..commitments import from_rows
+
+    rows = version.commitments
+    return extract_commitments(paragraphs) if rows is None else from_rows(rows)
 
 
 def _computed_targets(old_v: Version, new_v: Version, old: list[str], new: list[str]) -> tuple[list[dict[str, str]], bool]:
