@@ -25,7 +25,7 @@ from policywatch.config import config_from_dict
 from policywatch.web.app import create_app
 from storage import repo
 
-SEEDS = Path(__file__).resolve().parents[2] / "policywatch" / "demo" / "seeds"
+SEEDS = Path(__file__).resolve().parents[1] / "policywatch" / "demo" / "seeds"
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
