@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from .align import OPS, ParagraphOp, apply_ops, diff_paragraphs, ops_from_json, timeline
 from .inline import inline_diff, tokenize
-from .normalize import fingerprint, light_normalize, normalize_paragraphs
+from .normalize import fingerprint, fingerprints, light_normalize, normalize_paragraphs
 from .render import (
     op_labels,
     op_label,
@@ -23,6 +23,7 @@ __all__ = [
     "apply_ops",
     "diff_paragraphs",
     "fingerprint",
+    "fingerprints",
     "inline_diff",
     "light_normalize",
     "normalize_paragraphs",

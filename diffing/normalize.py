@@ -268,4 +268,14 @@ def fingerprint(paragraphs: Sequence[str], *, level: str) -> str:
         items = normalize_paragraphs(paragraphs)
     else:
         raise ValueError(f"unknown fingerprint level {level!r}; expected 'exact' or 'semantic'")
+    return _digest(items)
+
+
+def fingerprints(paragraphs: Sequence[str]) -> tuple[str, str]:
+    """``(fingerprint(level="exact"), fingerprint(level="semantic"))``, light-normalising the text once."""
+    light = light_each(paragraphs)
+    return _digest([p for p in light if p]), _digest([p for p in strong_from_light(light) if p])
+
+
+def _digest(items: Sequence[str]) -> str:
     return hashlib.sha256("\n".join(items).encode("utf-8")).hexdigest()

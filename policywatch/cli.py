@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .logs import setup_logging
 
 log = logging.getLogger("policywatch")
 CONFIG_ENV = "POLICYWATCH_CONFIG"
@@ -19,30 +20,6 @@ class CliError(Exception):
     def __init__(self, message: str, code: int = 2) -> None:
         super().__init__(message)
         self.code = code
-
-
-_LIBRARY_LOGGERS = ("scrapy", "twisted", "apprise", "urllib3", "py.warnings", "readability", "filelock", "spiders",
-                    "asyncio")
-
-
-class _OwnMessagesOnly(logging.Filter):
-    """Libraries' own messages (Scrapy's retry tracebacks, Apprise's per-send lines) are replaced by our one-line
-    errors; they are shown only at log_level DEBUG. A handler filter, because Scrapy resets its loggers' levels."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not record.name.startswith(_LIBRARY_LOGGERS)
-
-
-def _setup_logging(level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("policywatch: %(levelname)s: %(message)s"))
-    handler.setLevel(getattr(logging, level))
-    if level != "DEBUG":
-        handler.addFilter(_OwnMessagesOnly())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(logging.WARNING)
-    log.setLevel(getattr(logging, level))
 
 
 def _config_path(args) -> Path:
@@ -56,7 +33,7 @@ def _load(args):
         config = load_config(_config_path(args))
     except ConfigError as exc:
         raise CliError(str(exc)) from None
-    _setup_logging("INFO" if args.verbose else config.log_level)
+    setup_logging("INFO" if args.verbose else config.log_level)
     return config
 
 
@@ -186,7 +163,7 @@ def cmd_notify_test(args) -> int:
     from notifier.message import build_message
     from notifier.send import mask_url, send
 
-    _setup_logging("WARNING")
+    setup_logging("WARNING")
     urls = [args.target]
     if "://" not in args.target:
         config = _load(args)
@@ -237,7 +214,7 @@ def _read(ref: str):
 def cmd_diff(args) -> int:
     from diffing import diff_paragraphs, ops_to_json, render_html_side_by_side, render_terminal
 
-    _setup_logging("WARNING")
+    setup_logging("WARNING")
     old, new = _read(args.old), _read(args.new)
     ops = diff_paragraphs(old.paragraphs, new.paragraphs)
     if args.format == "json":
@@ -256,7 +233,7 @@ def cmd_diff(args) -> int:
 def cmd_targets(args) -> int:
     from diffing.targets import extract_commitments
 
-    _setup_logging("WARNING")
+    setup_logging("WARNING")
     paragraphs = _document_paragraphs(args)
     items = extract_commitments(paragraphs)
     if args.json:
@@ -344,7 +321,7 @@ def cmd_show(args) -> int:
 def cmd_demo(args) -> int:
     from .demo.run import run_demo
 
-    _setup_logging("WARNING")
+    setup_logging("WARNING")
     return run_demo(workdir=Path(args.dir) if args.dir else None)
 
 

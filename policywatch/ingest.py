@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 
 import storage
-from diffing import diff_paragraphs, fingerprint, ops_to_json
+from diffing import diff_paragraphs, fingerprints, ops_to_json
 from diffing.targets import compare_commitments, extract_commitments
 from diffing.targets import summary_lines as target_summary_lines
 from notifier.events import Event
@@ -223,8 +223,7 @@ class Ingestor:
             prev = repo.latest_version(session=s, document_id=doc.id) if doc.latest_seq else None  # type: ignore[arg-type]
             attachments = attachment_rows(s, page, prev)
             signature = attachment_signature(attachments)
-            exact = _with(fingerprint(page.paragraphs, level="exact"), signature)
-            semantic = _with(fingerprint(page.paragraphs, level="semantic"), signature)
+            exact, semantic = (_with(h, signature) for h in fingerprints(page.paragraphs))
             if prev is not None and prev.exact_hash == exact:
                 s.add(doc)
                 s.commit()

@@ -18,6 +18,7 @@ from .commitments import backfill as backfill_commitments
 from .config import Config, PortalConfig
 from .ingest import Ingestor, PortalRun, subscriptions_of
 from .outbox import OutboxReport, work_outbox_locked
+from .pipeline import IngestPipeline
 from .schedule import document_due, portal_due
 
 log = logging.getLogger("policywatch")
@@ -49,18 +50,25 @@ def spec_of(p: PortalConfig) -> PortalSpec:
     )
 
 
-def crawl(jobs: list[tuple[PortalSpec, dict[str, KnownDocument], set[str]]], ingestor: Ingestor, config: Config) -> None:
-    """Run the spiders for all due portals in this process (Scrapy's reactor runs once per process)."""
+def crawl(jobs: list[tuple[PortalSpec, dict[str, KnownDocument], set[str]]], ingestor: Ingestor, config: Config) -> bool:
+    """Run the spiders for all due portals in this process (Scrapy's reactor runs once per process); a big cycle
+    stores its pages in a second process (policywatch/pipeline.py). False when some of what was fetched could not
+    be handed to storage (the worker died): the cycle must then not count as done."""
     from spiders.runner import run_cycle as crawl_cycle
 
-    crawl_cycle(
-        [spec for spec, _, _ in jobs],
-        known={spec.name: known for spec, known, _ in jobs},
-        recheck={spec.name: recheck for spec, _, recheck in jobs},
-        on_item=ingestor.safe_handle,
-        settings={"LOG_LEVEL": config.log_level},
-        install_root_handler=False,
-    )
+    pipeline = IngestPipeline(ingestor)
+    try:
+        crawl_cycle(
+            [spec for spec, _, _ in jobs],
+            known={spec.name: known for spec, known, _ in jobs},
+            recheck={spec.name: recheck for spec, _, recheck in jobs},
+            on_item=pipeline.handle,
+            settings={"LOG_LEVEL": config.log_level},
+            install_root_handler=False,
+        )
+    finally:
+        pipeline.close()
+    return not pipeline.lost
 
 
 def crawl_plan(s, *, portal_id: int, interval_s: float, force: bool, now: datetime
@@ -110,11 +118,11 @@ def run_cycle(
         s.commit()
         run_id = run_row.id
     ingestor = Ingestor(engine=engine, config=config, portals=runs, run_id=run_id)
-    if jobs:
-        crawl(jobs, ingestor, config)
+    complete = crawl(jobs, ingestor, config) if jobs else True
     report.portals = list(runs.values())
     report.storage_errors = ingestor.storage_errors
-    finish_portals(engine, config, runs, now=now)
+    if complete:  # otherwise the portals stay due, and the next run fetches again what was lost
+        finish_portals(engine, config, runs, now=now)
     if deliver:
         report.outbox = work_outbox_locked(engine, config)
     backfill_commitments(engine, budget_s=config.backfill_seconds)

@@ -1,0 +1,183 @@
+"""Store crawl results in a second process while the spiders go on fetching and parsing in this one.
+
+A big cycle (a portal's first crawl, a forced re-check) is CPU-bound in two halves of similar size: Scrapy plus
+page extraction, and fingerprinting plus storing each version. ``IngestPipeline`` handles a cycle's first items in
+this process — a steady cycle, which fetches a list page and a few due documents, never pays for a second
+process — and once ``ingest_worker_after`` (config, default 20) document pages have arrived it starts one worker process and hands it every
+later item, in order, through a bounded queue. The worker runs the same ``Ingestor`` (one transaction per
+document, so what reaches the database is what in-process ingestion would write); at the end of the crawl the
+parent waits for it to drain and adopts its per-portal counts.
+
+Failures: the worker dies with the process that started it (PR_SET_PDEATHSIG on Linux, and it checks its parent
+every second anyway), so a killed run leaves nobody writing to the database; it ignores SIGINT/SIGTERM, which
+stop the crawl in the parent, and stops when the parent has handed over the last item. A worker that dies on its
+own (the OOM killer) loses only the items it had not committed: the run says so in one line, exits 1, and leaves
+the portals unpolled, so the next run fetches what was lost.
+"""
+from __future__ import annotations
+
+import ctypes
+import logging
+import multiprocessing
+import os
+import queue
+import signal
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+import storage
+from spiders.items import DocumentPage
+
+from .config import Config
+from .ingest import Ingestor, PortalRun
+from .logs import current_level, setup_logging
+
+log = logging.getLogger("policywatch")
+
+QUEUE_ITEMS = 64  # pages in flight to the worker (~100 KB each); the crawl waits when the worker falls behind
+_POLL_S = 1.0
+_PR_SET_PDEATHSIG = 1
+
+
+@dataclass
+class _Start:
+    database_url: str
+    config: Config
+    portals: dict[str, PortalRun]
+    run_id: int
+    storage_errors: int
+    log_level: str
+    parent_pid: int
+
+
+@dataclass
+class _Result:
+    portals: dict[str, PortalRun]
+    storage_errors: int
+
+
+class IngestPipeline:
+    """Feeds crawl items to ``ingestor``: in this process first, then to a worker process (see module docstring).
+
+    ``handle`` is the crawl's item callback; ``close`` must be called after the crawl (it waits for the worker).
+    ``lost`` is True when the worker died before storing everything it was given."""
+
+    def __init__(self, ingestor: Ingestor) -> None:
+        self.ingestor = ingestor
+        # a worker costs about 1 s of CPU to start (a fresh interpreter importing storage and diffing)
+        self.offload_after = ingestor.config.ingest_worker_after
+        self.pages = 0
+        self.lost = False
+        self._proc: Any = None
+        self._items: Any = None
+        self._results: Any = None
+
+    @property
+    def offloaded(self) -> bool:
+        return self._proc is not None
+
+    def handle(self, item: object) -> None:
+        if self.lost:
+            return  # the worker died: what is left of this cycle is fetched again next run
+        if self._proc is not None:
+            self._put(item)
+            return
+        self.ingestor.safe_handle(item)
+        if isinstance(item, DocumentPage):
+            self.pages += 1
+            if self.offload_after and self.pages >= self.offload_after and sys.platform.startswith("linux"):
+                self._start()
+
+    def close(self) -> None:
+        """Hand over the end marker, wait until the worker has stored everything, adopt its counts."""
+        if self._proc is None:
+            return
+        if not self.lost:
+            self._put(None)
+        result = None
+        while not self.lost:
+            try:
+                result = self._results.get(timeout=_POLL_S)
+                break
+            except queue.Empty:
+                if not self._proc.is_alive():
+                    try:
+                        result = self._results.get(timeout=_POLL_S)
+                    except queue.Empty:
+                        self._died()
+                    break
+        self._proc.join()
+        if result is not None:
+            self.ingestor.portals.update(result.portals)  # the same dict object the cycle reads afterwards
+            self.ingestor.storage_errors = result.storage_errors
+        self._proc = None
+
+    # -- parent side -------------------------------------------------------------------------------------------------
+    def _start(self) -> None:
+        ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited connections or reactor
+        self._items = ctx.Queue(QUEUE_ITEMS)
+        self._results = ctx.Queue()
+        engine: Engine = self.ingestor.engine
+        start = _Start(
+            database_url=engine.url.render_as_string(hide_password=False), config=self.ingestor.config,
+            portals=self.ingestor.portals, run_id=self.ingestor.run_id, storage_errors=self.ingestor.storage_errors,
+            log_level=current_level(), parent_pid=os.getpid(),
+        )
+        self._proc = ctx.Process(target=_worker_main, args=(start, self._items, self._results),
+                                 name="policywatch-ingest", daemon=True)
+        self._proc.start()
+        log.debug("ingest worker started (pid %d) after %d document pages", self._proc.pid, self.pages)
+
+    def _put(self, item: object) -> None:
+        while True:
+            try:
+                self._items.put(item, timeout=_POLL_S)
+                return
+            except queue.Full:
+                if not self._proc.is_alive():
+                    self._died()
+                    return
+
+    def _died(self) -> None:
+        self.lost = True
+        self.ingestor.storage_errors += 1
+        code = self._proc.exitcode
+        how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited with code {code}"
+        log.error("the ingest worker (pid %d) %s before storing everything; pages of this cycle it had not stored "
+                  "will be fetched again next run", self._proc.pid, how)
+
+
+# -- worker side ---------------------------------------------------------------------------------------------------
+def _die_with_parent(parent_pid: int) -> None:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # pragma: no cover - not Linux; the getppid check below still applies
+        pass
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _worker_main(start: _Start, items: Any, results: Any) -> None:
+    _die_with_parent(start.parent_pid)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a stop signal ends the crawl in the parent, which then
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # hands over the end marker: nothing fetched is dropped
+    setup_logging(start.log_level)
+    engine = storage.make_engine(start.database_url)
+    ingestor = Ingestor(engine=engine, config=start.config, portals=start.portals, run_id=start.run_id)
+    ingestor.storage_errors = start.storage_errors
+    while True:
+        try:
+            item = items.get(timeout=_POLL_S)
+        except queue.Empty:
+            if os.getppid() != start.parent_pid:
+                os._exit(1)
+            continue
+        if item is None:
+            break
+        ingestor.safe_handle(item)
+    results.put(_Result(portals=ingestor.portals, storage_errors=ingestor.storage_errors))
+    engine.dispose()

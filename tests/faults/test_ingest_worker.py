@@ -1,0 +1,173 @@
+"""A big cycle stores its pages in a second process (policywatch/pipeline.py). Here that worker takes over after two
+document pages (``ingest_worker_after = 2``), and the tests check what a user would see: the same documents,
+versions and messages as a one-process run; a worker killed mid-crawl costs one error line and exit 1, and the
+next run stores what was lost, once; a run killed with -9 takes its worker with it (nobody goes on writing)."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+from policywatch.demo.server import WebhookRecorder
+
+from ..conftest import write_config
+from . import pages
+from .helpers import Cli, cli, consistency_problems, integrity, no_traceback, scalar, unreadable_raw_bodies, wait_until
+from .scenarios import scenario
+from .servers import SlowPortal
+
+DOCS = list(range(12))
+HOLD_AFTER = 6  # the server answers this many documents, then holds the next one until released
+
+
+def _config(tmp_path: Path, server, hook) -> Path:
+    return write_config(tmp_path / "policywatch.toml", db=tmp_path / "pw.db", portals=[pages.portal_config(server.base)],
+                        subscriptions=[{"name": "ops", "urls": [hook.url("hook")]}], extra="ingest_worker_after = 2")
+
+
+def _workers(pid: int) -> list[int]:
+    """Child processes of ``pid`` started by multiprocessing's spawn (not its resource tracker)."""
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                out.append(int(child))
+    return out
+
+
+def _gone(pid: int) -> bool:
+    """The process no longer runs (exited, possibly not yet reaped by whoever adopted it)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return True
+    return state in ("Z", "X")
+
+
+def _held_with_worker(run: Cli, server: SlowPortal, db: Path) -> int:
+    """Wait until the server holds a document back and everything answered before it is stored; the worker's pid."""
+    wait_until(lambda: server.held.is_set() or not run.running(), timeout=90, what="the crawl to reach the hold")
+    wait_until(lambda: scalar(db, "SELECT count(*) FROM version") >= HOLD_AFTER or not run.running(), timeout=60,
+               what="the answered documents to be stored")
+    assert run.running(), run.finish(5).stderr
+    (worker,) = _workers(run.popen.pid)
+    return worker
+
+
+def _soundness(db: Path) -> list[str]:
+    return [p for p in [integrity(db)] if p != "ok"] + consistency_problems(db) + unreadable_raw_bodies(db)
+
+
+def _outcome(config: Path, db: Path, hook) -> dict:
+    exported = cli("--config", str(config), "export")
+    return {"problems": _soundness(db), "data": json.loads(exported.stdout), "messages": list(hook.messages)}
+
+
+@scenario(seconds=20)
+def worker_killed(tmp_path) -> dict:
+    db = tmp_path / "pw.db"
+    with SlowPortal(pages.site(DOCS)) as server, WebhookRecorder() as hook:
+        config = _config(tmp_path, server, hook)
+        server.hold(after=HOLD_AFTER)
+        run = Cli("--config", str(config), "run")
+        worker = _held_with_worker(run, server, db)
+        os.kill(worker, signal.SIGKILL)
+        time.sleep(0.5)
+        server.release()
+        out = {"run": run.finish(60), "stored": scalar(db, "SELECT count(*) FROM document"),
+               "messages_after_kill": list(hook.messages)}
+        out["rerun"] = cli("--config", str(config), "run")
+        out |= _outcome(config, db, hook)
+    return out
+
+
+def test_a_killed_worker_costs_one_error_line_and_the_next_run_stores_the_rest_once(scenarios):
+    got = scenarios(worker_killed)
+    run = got["run"]
+    assert run.returncode == 1
+    no_traceback(run.stderr)
+    assert [line for line in run.stderr.splitlines() if "ERROR" in line] == [
+        line for line in run.stderr.splitlines() if "ingest worker" in line and "killed by signal 9" in line]
+    assert HOLD_AFTER <= got["stored"] < len(DOCS)
+    assert got["messages_after_kill"] == []  # no baseline summary for a cycle that did not finish
+
+    rerun = got["rerun"]
+    assert rerun.returncode == 0, rerun.stderr
+    assert got["problems"] == []
+    versions = {d["title"]: d["versions"] for d in got["data"]["documents"]}
+    assert sorted(versions) == sorted(pages.title(n) for n in DOCS)
+    for n in DOCS:
+        assert [v["paragraphs"] for v in versions[pages.title(n)]] == [pages.paragraphs(n)], n
+    (summary,) = got["messages"]
+    assert f"收录 {len(DOCS)} 份文件" in summary["message"], summary
+
+
+@scenario(seconds=20)
+def run_killed(tmp_path) -> dict:
+    db = tmp_path / "pw.db"
+    with SlowPortal(pages.site(DOCS)) as server, WebhookRecorder() as hook:
+        config = _config(tmp_path, server, hook)
+        server.hold(after=HOLD_AFTER)
+        run = Cli("--config", str(config), "run")
+        worker = _held_with_worker(run, server, db)
+        run.kill()
+        killed = run.finish(10)
+        deadline = time.monotonic() + 5
+        while not _gone(worker) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        out = {"killed": killed, "worker_gone": _gone(worker), "after_kill": _soundness(db)}
+        server.release()
+        out["rerun"] = cli("--config", str(config), "run")
+        out |= _outcome(config, db, hook)
+    return out
+
+
+def test_a_killed_run_takes_its_worker_with_it_and_the_rerun_completes(scenarios):
+    got = scenarios(run_killed)
+    assert got["killed"].returncode == -9
+    assert got["worker_gone"]
+    assert got["after_kill"] == []
+    assert got["rerun"].returncode == 0, got["rerun"].stderr
+    assert got["problems"] == []
+    versions = {d["title"]: d["versions"] for d in got["data"]["documents"]}
+    assert sorted(versions) == sorted(pages.title(n) for n in DOCS)
+    assert all(len(v) == 1 for v in versions.values())
+    assert len(got["messages"]) == 1
+
+
+@scenario(seconds=15)
+def through_the_worker(tmp_path) -> dict:
+    """A first cycle and a revision cycle whose pages are mostly stored by the worker."""
+    db = tmp_path / "pw.db"
+    second = DOCS + [20, 21, 22]
+    revised = [1, 5, 9]
+    with SlowPortal(pages.site(DOCS)) as server, WebhookRecorder() as hook:
+        config = _config(tmp_path, server, hook)
+        out = {"first": cli("--config", str(config), "run", "--progress")}
+        server.set_pages(pages.site(second, revised={n: 1 for n in revised}))
+        out["second"] = cli("--config", str(config), "run", "--force", "--progress")
+        out |= _outcome(config, db, hook)
+    out["second_docs"], out["revised"] = second, revised
+    return out
+
+
+def test_pages_stored_by_the_worker_are_counted_diffed_and_notified_once(scenarios):
+    got = scenarios(through_the_worker)
+    first, second = got["first"], got["second"]
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    assert f"new {len(DOCS)}, revised 0" in first.stderr
+    assert "new 3, revised 3" in second.stderr
+    assert got["problems"] == []
+    data = got["data"]
+    by_url = {d["url"]: d["title"] for d in data["documents"]}
+    fresh = sorted((c["kind"], by_url[c["document_url"]]) for c in data["changes"] if not c["baseline"])
+    assert fresh == sorted([("new", pages.title(n)) for n in (20, 21, 22)]
+                           + [("revised", pages.title(n)) for n in got["revised"]])
+    revised_change = next(c for c in data["changes"] if c["kind"] == "revised")
+    assert "target_changed" in revised_change["events"]
+    alerts = got["messages"][1:]  # after the baseline summary
+    assert len(alerts) == 6
+    for n in got["revised"] + [20, 21, 22]:
+        assert sum(pages.title(n) in m["title"] + m["message"] for m in alerts) == 1, pages.title(n)
