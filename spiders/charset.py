@@ -113,8 +113,9 @@ def decode_body(body: bytes, content_type: str | None) -> tuple[str, str]:
     if kind:
         raise ExtractError(f"binary body ({kind}) labelled {content_type or 'without a content type'}")
 
-    is_utf8 = _strict(body, "utf-8") is not None
-    has_non_ascii = any(b > 0x7F for b in body[:200_000])
+    as_utf8 = _strict(body, "utf-8")  # also the answer whenever UTF-8 is the chosen candidate
+    is_utf8 = as_utf8 is not None
+    has_non_ascii = not body[:200_000].isascii()
 
     candidates: list[str] = []
     for label in (charset_from_content_type(content_type), charset_from_head(body)):
@@ -136,7 +137,7 @@ def decode_body(body: bytes, content_type: str | None) -> tuple[str, str]:
             candidates.append(codec)
 
     for codec in candidates:
-        text = _strict(body, codec)
+        text = as_utf8 if codec == "utf-8" else _strict(body, codec)
         if text is not None:
             return text, codec
 

@@ -21,8 +21,8 @@ from spiders.charset import decode_body
 from spiders.errors import ExtractError
 from spiders.families import Family, resolve_family
 from spiders.gate import classify_failure
-from spiders.htmltext import (collapse, is_element, is_hidden, paragraphs, parse_html, remove, select, tag_of,
-                              text_of)
+from spiders.htmltext import (AttrIndex, attr_index, collapse, has_text, is_element, is_hidden, paragraphs,
+                              parse_html, remove, select, select_union, tag_of, text_of)
 from spiders.items import Attachment
 from spiders.listing import extract_links, next_pages
 from spiders.metadata import document_metadata, meta_tags
@@ -52,6 +52,9 @@ _BOILERPLATE_LINE = re.compile(
     r"|^\s*分享到\s*[:：]?|扫一扫在手机打开当前页|^\s*(上一篇|下一篇)\s*[:：]"
     r"|^\s*[（(]?\s*责任编辑\s*[:：][^）)]{0,20}[）)]?\s*$"
 )
+_TEXT_CONTENT = etree.XPath("string()", smart_strings=False)  # what lxml.html's text_content() returns
+# Every alternative of _BOILERPLATE_LINE contains one of these characters (keep in step with it).
+_BOILERPLATE_HINT = re.compile(r"[打关【返字:：备网分扫]")
 _TITLE_SEPARATORS = re.compile(r"\s+[-–—|｜]\s+|_+|\s*[|｜]\s*")
 _SITE_NAME = re.compile(r"(人民政府|政府网|门户网站|官方网站|网站|政府|首页|中国政府网|官网)$")
 
@@ -68,24 +71,24 @@ class Extracted:
 
 
 def _has_content(el: etree._Element) -> bool:
-    if text_of(el):
+    if has_text(el):
         return True
     return any(tag_of(d) == "img" or (tag_of(d) == "a" and is_attachment_url(d.get("href") or ""))
                for d in el.iterdescendants())
 
 
-def _best(root: etree._Element, selector: str) -> etree._Element | None:
-    found = [e for e in select(root, selector) if is_element(e)]
+def _best(root: etree._Element, selector: str, index: AttrIndex | None = None) -> etree._Element | None:
+    found = [e for e in select(root, selector, index) if is_element(e)]
     if not found:
         return None
     # Several matches (e.g. a TRS_Editor in a sidebar teaser): keep the one with the most text.
-    best = max(found, key=lambda e: len(e.xpath("string()")))
+    best = found[0] if len(found) == 1 else max(found, key=lambda e: len(e.xpath("string()")))
     return best if _has_content(best) else None
 
 
-def _container(root: etree._Element, selectors: list[str]) -> etree._Element | None:
+def _container(root: etree._Element, selectors: list[str], index: AttrIndex | None = None) -> etree._Element | None:
     for sel in selectors:
-        el = _best(root, sel)
+        el = _best(root, sel, index)
         if el is not None:
             return el
     return None
@@ -130,15 +133,26 @@ def _body_links(container: etree._Element, url: str) -> list[tuple[str, str]]:
     return out
 
 
+# The only elements that can be hidden (is_hidden) or a hit-counter script.
+_MAYBE_HIDDEN = etree.XPath("descendant::*[@hidden or @style or @src]")
+
+
 def _clean(container: etree._Element, drop: tuple[str, ...]) -> None:
-    for sel in drop:
-        for el in select(container, sel):
-            if el is not container:
-                remove(el)
-    for el in list(container.iterdescendants()):
-        if is_element(el) and is_hidden(el) and el.getparent() is not None:
+    # Plain selectors are evaluated as one union: removing a match never changes which other elements inside
+    # the container match them (only elements already removed with an ancestor would differ, and those are
+    # no longer in the container either way). Selectors naming classes/ids absent from the container are
+    # left out of it.
+    index = attr_index(container)
+    found = select_union(container, drop, index)
+    if found is None:
+        found = [el for sel in drop for el in select(container, sel, index)]
+    for el in found:
+        if el is not container:
             remove(el)
-        elif is_element(el) and tag_of(el) == "script" and "articlehits" in (el.get("src") or ""):
+    for el in _MAYBE_HIDDEN(container):
+        if is_hidden(el) and el.getparent() is not None:
+            remove(el)
+        elif tag_of(el) == "script" and "articlehits" in (el.get("src") or ""):
             remove(el)
 
 
@@ -150,11 +164,12 @@ def _strip_title(title: str, site_names: set[str]) -> str:
     return max(kept or parts, key=len)
 
 
-def _title(root: etree._Element, selectors: list[str], meta: dict[str, str], label_title: str | None) -> str:
+def _title(root: etree._Element, selectors: list[str], meta: dict[str, str], label_title: str | None,
+           index: AttrIndex | None = None) -> str:
     """Configured/family selectors, meta ArticleTitle, a 标题 label, an <h1>/<h2> that agrees with <title>,
     then <title> without its site-name parts."""
     for sel in selectors:
-        for el in select(root, sel):
+        for el in select(root, sel, index):
             t = text_of(el)
             if t:
                 return t
@@ -165,7 +180,7 @@ def _title(root: etree._Element, selectors: list[str], meta: dict[str, str], lab
     page_title = ""
     t_el = root.find(".//title")
     if t_el is not None:
-        page_title = collapse(t_el.text_content())
+        page_title = collapse(_TEXT_CONTENT(t_el))
     site_names = {meta[k] for k in ("sitename", "columnname") if meta.get(k)}
     stripped = _strip_title(page_title, site_names) if page_title else ""
     for tag in ("h1", "h2"):
@@ -177,7 +192,8 @@ def _title(root: etree._Element, selectors: list[str], meta: dict[str, str], lab
 
 
 def _drop_boilerplate_lines(lines: list[str]) -> list[str]:
-    return [line for line in lines if not (len(line) <= 80 and _BOILERPLATE_LINE.search(line))]
+    return [line for line in lines
+            if not (len(line) <= 80 and _BOILERPLATE_HINT.search(line) and _BOILERPLATE_LINE.search(line))]
 
 
 def extract_document(html: str, url: str, *, body_selector: str | None = None, family: str | None = None,
@@ -192,20 +208,21 @@ def extract_document(html: str, url: str, *, body_selector: str | None = None, f
     if "\x00" in html[:2048]:
         raise ExtractError("binary body (NUL bytes in text)")
     root = parse_html(html)
+    index = attr_index(root)
     fam: Family = resolve_family(family, html, url)
     meta = meta_tags(root)
 
     selectors = [s for s in (body_selector,) if s] + list(fam.body_selectors) + [
         s for s in SHARED_BODY_SELECTORS if s not in fam.body_selectors]
-    container = _container(root, selectors)
+    container = _container(root, selectors, index)
     metadata, label_title = document_metadata(root, exclude=container, meta=meta)
     title = _title(root, [s for s in (title_selector,) if s] + list(fam.title_selectors)
-                   + list(SHARED_TITLE_SELECTORS), meta, label_title)
+                   + list(SHARED_TITLE_SELECTORS), meta, label_title, index)
     if container is None:
         container = _readability(html)
     scopes = [container] if container is not None else []
     # Attachment boxes often sit next to the body (and are hidden until scripts fill them).
-    scopes += [el for el in select(root, ".fj-a, .attachment, .attachments, #attach, .fujian, .xgfj, .fjxz")
+    scopes += [el for el in select(root, ".fj-a, .attachment, .attachments, #attach, .fujian, .xgfj, .fjxz", index)
                if all(el is not s for s in scopes)]
     attachments = _attachments(scopes, url)
 

@@ -15,6 +15,10 @@ SHRINK_RATIO = 0.3
 _SHORT_PAGE = 1500  # visible characters; block/soft-404 pages are shorter than this
 
 _RUISHU = re.compile(r"\$_ts\s*[=.\[]|window\[\s*['\"]\$_ts['\"]\s*\]|wzwschallenge|WZWSREL", re.I)
+# Every _RUISHU match contains "$_ts" or "wzws" in some letter case (under re.I, t, w and z only pair with their
+# ASCII capitals, s also with U+017F LONG S, UTF-8 C5 BF). Looking for those in the lower-cased UTF-8 bytes first
+# spares the slow case-insensitive scan on ordinary pages. Keep _may_be_ruishu in step with _RUISHU.
+_LONG_S = b"\xc5\xbf"
 _JIASULE = re.compile(r"__jsl_clearance|__jsluid", re.I)
 _WAF = re.compile(r"网站安全防护|云堤|访问被拦截|拦截了您的访问|您的访问(请求)?被(拒绝|阻断|拦截)|安全狗|疑似黑客攻击|"
                   r"Web应用防火墙|WAF拦截|防火墙拦截|触发了?安全(防护)?策略|请求已被网站管理员设置拦截|"
@@ -26,9 +30,15 @@ _SOFT_404 = re.compile(r"页面不存在|您访问的页面(不存在|已删除|
 _REFRESH = re.compile(r"""<meta[^>]+http-equiv\s*=\s*["']?refresh["']?[^>]*>""", re.I)
 _REFRESH_URL = re.compile(r"""url\s*=\s*['"]?([^'">\s;]+)""", re.I)
 _SCRIPT_STYLE = re.compile(r"<(script|style|noscript)\b.*?</\1\s*>|<!--.*?-->", re.I | re.S)
+# _strip_script_style() gives _SCRIPT_STYLE.sub(" ", html) without its character-by-character lazy scans: an
+# opening is found by the same pattern, its end with a search for a closing tag of any of the three names
+# (every closing the back-reference accepts is one) that is then checked against the back-reference itself.
+# Keep these in step with _SCRIPT_STYLE.
+_OPENING = re.compile(r"<(?:(script|style|noscript)\b|!--)", re.I)
+_CLOSING = re.compile(r"</(script|style|noscript)\s*>", re.I)
+_SAME_NAME = re.compile(r"([^\x00]*)\x00\1\Z", re.I)
 _TAG = re.compile(r"<[^>]+>")
 _ENTITY = re.compile(r"&(nbsp|#160|#12288|ensp|emsp);", re.I)
-_SPACE = re.compile(r"\s+")
 
 
 def _header(headers: Any, name: str) -> str:
@@ -50,9 +60,57 @@ def _header(headers: Any, name: str) -> str:
     return str(value or "")
 
 
+def _strip_script_style(html: str) -> str:
+    """``_SCRIPT_STYLE.sub(" ", html)``: every script/style/noscript element and comment becomes one space."""
+    parts: list[str] = []
+    last = pos = 0
+    while True:
+        m = _OPENING.search(html, pos)
+        if m is None:
+            break
+        start, name = m.start(), m.group(1)
+        if name is None:  # <!-- ... -->
+            end = html.find("-->", start + 4)
+            if end != -1:
+                end += 3
+        else:
+            end = -1
+            close = _CLOSING.search(html, m.end())
+            while close is not None:
+                if _SAME_NAME.match(name + "\x00" + close.group(1)):
+                    end = close.end()
+                    break
+                close = _CLOSING.search(html, close.start() + 1)
+        if end == -1:  # never closed: no match here, the scan goes on one character later
+            pos = start + 1
+            continue
+        parts.append(html[last:start])
+        parts.append(" ")
+        last = pos = end
+    if not parts:
+        return html
+    parts.append(html[last:])
+    return "".join(parts)
+
+
 def visible_text(html: str) -> str:
     """Markup-free text (scripts, styles, comments and tags removed, spaces collapsed)."""
-    return _SPACE.sub(" ", _ENTITY.sub(" ", _TAG.sub(" ", _SCRIPT_STYLE.sub(" ", html)))).strip()
+    # str.split() splits on exactly the characters regex \s matches (str.isspace), so this is
+    # re.sub(r"\s+", " ", text).strip() without a regex pass
+    return " ".join(_ENTITY.sub(" ", _TAG.sub(" ", _strip_script_style(html))).split())
+
+
+def _may_be_ruishu(text: str) -> bool:
+    """False only when ``text`` holds neither "$_ts" nor "wzws" in any letter case (a _RUISHU precondition)."""
+    low = text.encode("utf-8", "surrogatepass").lower()  # ASCII letters only; multi-byte sequences unchanged
+    if b"$_ts" in low or b"wzws" in low:
+        return True
+    return _LONG_S in low and (b"$_t" + _LONG_S in low or b"wzw" + _LONG_S in low)
+
+
+def _ruishu(text: str) -> bool:
+    head = text[:200_000]
+    return _may_be_ruishu(head) and _RUISHU.search(head) is not None
 
 
 def _refresh_target(html: str) -> str | None:
@@ -81,7 +139,7 @@ def classify_failure(status: int, headers: Mapping[str, Any] | Any, text: str, p
     without markers give None.
     """
     challenge = None
-    if _RUISHU.search(text[:200_000]):
+    if _ruishu(text):
         challenge = "瑞数 $_ts" if "$_ts" in text else "瑞数 WZWS"
     elif _JIASULE.search(text[:200_000]) or "__jsl_clearance" in _header(headers, "Set-Cookie"):
         challenge = "加速乐 __jsl_clearance"

@@ -13,9 +13,8 @@ nothing when a newline sits between two CJK characters; paragraph ends are strip
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
-import lxml.html
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
@@ -35,7 +34,16 @@ BLOCK_TAGS = frozenset({
 
 _HTML_SPACE_RUN = re.compile(r"[ \t\n\r\f]+")
 _ZERO_WIDTH = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
-_CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
+_CJK_CLASS = r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]"
+_CJK = re.compile(_CJK_CLASS)
+# A whole source-whitespace run that holds a line break and sits between two CJK characters (the lookbehind
+# makes the match start at the run's first character, the greedy tail makes it end at the run's last one).
+_CJK_LINE_BREAK = re.compile(rf"(?<={_CJK_CLASS})[ \t\f]*[\n\r][ \t\n\r\f]*(?={_CJK_CLASS})")
+# Something collapse() has to change besides stripping the ends: a zero-width character, a tab, line break or
+# form feed, or two spaces in a row.
+_COLLAPSIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad\t\n\r\f]|  ")
+# A character that survives collapse(): neither a zero-width character nor any kind of space.
+_VISIBLE_CHAR = re.compile(r"[^\s\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 # libxml2 stops at the first </html> (or closes <body> at </body>); server-side includes of whole documents put
 # these tags mid-page, so they are removed and the parser closes the document at the end instead.
@@ -45,24 +53,33 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _selector_cache: dict[str, CSSSelector | etree.XPath] = {}
 
 
-def parse_html(html: str) -> lxml.html.HtmlElement:
-    """Parse a (possibly partial) HTML document into an <html> root element; never raises on odd markup."""
+def _empty_document() -> etree._Element:
+    return etree.fromstring("<html><body></body></html>", etree.HTMLParser())
+
+
+def parse_html(html: str) -> etree._Element:
+    """Parse a (possibly partial) HTML document into an <html> root element; never raises on odd markup.
+
+    The tree is libxml2's HTML tree with plain lxml element proxies (the lxml.html element classes add a
+    Python-level class lookup to every element access and nothing this package uses).
+    """
     html = _DOC_END.sub("", _XML_DECL.sub("", html, count=1))
     if not html.strip():
         html = "<html><body></body></html>"
-    parser = lxml.html.HTMLParser()
+    parser = etree.HTMLParser()
     try:
-        root = lxml.html.document_fromstring(html, parser=parser)
+        root = etree.fromstring(html, parser)
     except (etree.ParserError, ValueError):
-        return lxml.html.document_fromstring("<html><body></body></html>")
+        return _empty_document()
+    if root is None:  # "Document is empty"
+        return _empty_document()
     if any("Excessive depth" in e.message for e in parser.error_log):
         # libxml2 silently drops whatever is nested deeper than its limit: the text would look deleted
         raise ExtractError("page nested too deeply to parse completely (over 255 levels of elements)")
     return root
 
 
-def select(root: etree._Element, selector: str) -> list[etree._Element]:
-    """Elements matching a CSS selector, or an XPath expression when it starts with '/' or '('."""
+def _compiled(selector: str) -> CSSSelector | etree.XPath:
     compiled = _selector_cache.get(selector)
     if compiled is None:
         if selector.lstrip().startswith(("/", "(")):
@@ -70,9 +87,111 @@ def select(root: etree._Element, selector: str) -> list[etree._Element]:
         else:
             compiled = CSSSelector(selector)
         _selector_cache[selector] = compiled
+    return compiled
+
+
+def select(root: etree._Element, selector: str, index: AttrIndex | None = None) -> list[etree._Element]:
+    """Elements matching a CSS selector, or an XPath expression when it starts with '/' or '('.
+
+    With an ``index`` of the page (attr_index), CSS selectors whose classes/ids appear nowhere on the page are
+    answered without evaluating them, and a selector list is evaluated without its impossible members; the
+    result is the same.
+    """
+    compiled = _compiled(selector)  # compiled first: an invalid selector raises with or without an index
+    if index is not None:
+        groups = _groups(selector)
+        if groups is not None:
+            possible = [g for g, required in groups if _present(required, index)]
+            if not possible:
+                return []
+            if len(possible) < len(groups):
+                compiled = _compiled(", ".join(possible))
     try:
         found = compiled(root)
     except Exception:  # noqa: BLE001 - a bad config selector must not break extraction
+        return []
+    return [e for e in found if isinstance(e, etree._Element)]
+
+
+class AttrIndex(NamedTuple):
+    """Every class and id attribute value of a page, newline-joined (for substring tests)."""
+
+    classes: str
+    ids: str
+
+
+_CLASS_VALUES = etree.XPath("descendant-or-self::*/@class", smart_strings=False)
+_ID_VALUES = etree.XPath("descendant-or-self::*/@id", smart_strings=False)
+
+
+def attr_index(el: etree._Element) -> AttrIndex:
+    """The class/id values of ``el`` and everything inside it: an index for select() on ``el`` or on any
+    element inside it, still valid after elements are removed."""
+    return AttrIndex("\n".join(_CLASS_VALUES(el)), "\n".join(_ID_VALUES(el)))
+
+
+# A compound selector of the plain shapes used by the families (tag, .class, #id, [attr], [attr op value]);
+# compounds are joined by descendant or child combinators.
+_IDENT = r"-?[A-Za-z_\u0080-\U0010ffff][\w\-\u0080-\U0010ffff]*"
+_ATTR_VALUE = rf"(?:{_IDENT}|\"[^\"\\]*\"|'[^'\\]*')"
+_COMPOUND = re.compile(
+    rf"(?:{_IDENT}|\*)?(?:\.{_IDENT}|#{_IDENT}|\[\s*{_IDENT}\s*(?:[~|^$*]?=\s*{_ATTR_VALUE}\s*)?\])*")
+_COMBINATOR = re.compile(r"\s*>\s*|\s+")
+_PART = re.compile(rf"\.({_IDENT})|#({_IDENT})|\[\s*({_IDENT})\s*(?:[~|^$*]?=\s*({_ATTR_VALUE})\s*)?\]")
+_groups_cache: dict[str, list[tuple[str, tuple[tuple[int, str], ...]]] | None] = {}
+
+
+def _groups(selector: str) -> list[tuple[str, tuple[tuple[int, str], ...]]] | None:
+    """``[(group, required)]`` for a CSS selector list, where ``required`` holds (0, s) for "s occurs in some
+    class value" and (1, s) for "s occurs in some id value" -- conditions every match of the group meets.
+    None when the selector has another shape (pseudo-classes, sibling combinators, escapes, ...)."""
+    try:
+        return _groups_cache[selector]
+    except KeyError:
+        pass
+    out: list[tuple[str, tuple[tuple[int, str], ...]]] | None = []
+    for group in selector.split(","):
+        group = group.strip()
+        compounds = _COMBINATOR.split(group) if group else []
+        if not compounds or not all(c and _COMPOUND.fullmatch(c) for c in compounds):
+            out = None
+            break
+        required: list[tuple[int, str]] = []
+        for m in _PART.finditer(group):
+            cls, ident, attr, value = m.groups()
+            if cls:
+                required.append((0, cls))
+            elif ident:
+                required.append((1, ident))
+            elif attr in ("class", "id") and value:
+                value = value[1:-1] if value[0] in "\"'" else value
+                required.append((0 if attr == "class" else 1, value))
+        out.append((group, tuple(required)))
+    if len(_groups_cache) < 1000:
+        _groups_cache[selector] = out
+    return out
+
+
+def _present(required: tuple[tuple[int, str], ...], index: AttrIndex) -> bool:
+    return all(value in index[field] for field, value in required)
+
+
+def select_union(root: etree._Element, selectors: tuple[str, ...] | list[str],
+                 index: AttrIndex | None = None) -> list[etree._Element] | None:
+    """Elements matching any of ``selectors``, in document order, from one evaluation; None when a selector is
+    not of the plain compound shape (callers then evaluate the selectors one by one)."""
+    possible: list[str] = []
+    for sel in selectors:
+        _compiled(sel)
+        groups = _groups(sel)
+        if groups is None:
+            return None
+        possible += [g for g, required in groups if index is None or _present(required, index)]
+    if not possible:
+        return []
+    try:
+        found = _compiled(", ".join(possible))(root)
+    except Exception:  # noqa: BLE001 - same contract as select()
         return []
     return [e for e in found if isinstance(e, etree._Element)]
 
@@ -87,25 +206,50 @@ def tag_of(el: etree._Element) -> str:
     return tag.rsplit("}", 1)[-1].lower()
 
 
+# raw lxml tag (a str, or the Comment/ProcessingInstruction/Entity factory for other nodes) -> tag_of() value
+# for elements, None for the other nodes
+_TAG_NAMES: dict[object, str | None] = {}
+
+
+def _name(node: etree._Element) -> str | None:
+    """tag_of() for elements, None for comments, processing instructions and entities (cached per raw tag)."""
+    raw = node.tag
+    try:
+        return _TAG_NAMES[raw]
+    except KeyError:
+        name = raw.rsplit("}", 1)[-1].lower() if isinstance(raw, str) else None
+        if len(_TAG_NAMES) < 10_000:  # tag soup can invent any number of tag names
+            _TAG_NAMES[raw] = name
+        return name
+
+
 def is_hidden(el: etree._Element) -> bool:
     """Hidden by inline style or the ``hidden`` attribute (what a reader never sees)."""
-    return el.get("hidden") is not None or bool(_HIDDEN_STYLE.search(el.get("style") or ""))
+    if el.get("hidden") is not None:
+        return True
+    style = el.get("style")
+    if not style:
+        return False
+    # every match holds "none" or "dden" in some letter case (under re.I these letters only pair with their
+    # ASCII capitals, and lower() maps nothing else onto them)
+    low = style.lower()
+    return ("none" in low or "dden" in low) and _HIDDEN_STYLE.search(style) is not None
 
 
 def collapse(text: str) -> str:
-    """Collapse HTML source whitespace the way a reader sees it; strip the ends (all Unicode spaces)."""
+    """Collapse HTML source whitespace the way a reader sees it; strip the ends (all Unicode spaces).
+
+    Each run of source whitespace (space, tab, CR, LF, FF) becomes one space, or nothing when the run holds a
+    line break and sits between two CJK characters. Zero-width characters and soft hyphens are removed first.
+    """
+    if _COLLAPSIBLE.search(text) is None:
+        return text.strip()
+    if text.isspace():
+        return ""
     text = _ZERO_WIDTH.sub("", text)
-
-    def repl(m: re.Match[str]) -> str:
-        run = m.group(0)
-        if "\n" in run or "\r" in run:
-            before = text[m.start() - 1] if m.start() > 0 else ""
-            after = text[m.end()] if m.end() < len(text) else ""
-            if _CJK.match(before) and _CJK.match(after):
-                return ""
-        return " "
-
-    return _HTML_SPACE_RUN.sub(repl, text).strip()
+    if "\n" in text or "\r" in text:
+        text = _CJK_LINE_BREAK.sub("", text)
+    return _HTML_SPACE_RUN.sub(" ", text).strip()
 
 
 def join_lines(lines: list[str]) -> str:
@@ -164,13 +308,13 @@ class _Walker:
     def flush(self) -> None:
         if self.buf:
             line = collapse("".join(self.buf))
-            self.buf = []
+            self.buf.clear()  # in place: walk() holds a reference to this list
             if line:
                 self.out.append(line)
 
     def walk(self, el: etree._Element) -> None:
-        tag = tag_of(el)
-        if not is_element(el) or tag in SKIP_TAGS:
+        tag = _name(el)
+        if tag is None or tag in SKIP_TAGS:
             return
         if tag == "br":
             self.flush()
@@ -180,16 +324,40 @@ class _Walker:
             self.out.extend(table_rows(el))
             return
         block = tag in BLOCK_TAGS
-        if block:
+        buf = self.buf
+        if block and buf:
             self.flush()
-        if el.text:
-            self.buf.append(el.text)
+        text = el.text
+        if text:
+            buf.append(text)
         for child in el:
-            self.walk(child)
-            if child.tail:
-                self.buf.append(child.tail)
-        if block:
+            if _name(child) is not None:
+                self.walk(child)
+            tail = child.tail
+            if tail:
+                buf.append(tail)
+        if block and buf:
             self.flush()
+
+
+def has_text(el: etree._Element) -> bool:
+    """``bool(text_of(el))``, computed without building the text: stops at the first visible character."""
+    tag = _name(el)
+    if tag is None or tag in SKIP_TAGS or tag == "br":
+        return False
+    if tag == "table" and not _is_layout_table(el):
+        return any(has_text(cell) for row in _rows(el) for cell in _cells(row))
+    visible = _VISIBLE_CHAR.search
+    text = el.text
+    if text and visible(text):
+        return True
+    for child in el:
+        if has_text(child):
+            return True
+        tail = child.tail
+        if tail and visible(tail):
+            return True
+    return False
 
 
 def paragraphs(el: etree._Element) -> list[str]:
@@ -202,17 +370,17 @@ def paragraphs(el: etree._Element) -> list[str]:
 
 def _rows(table: etree._Element) -> Iterator[etree._Element]:
     for child in table:
-        t = tag_of(child)
+        t = _name(child)
         if t == "tr":
             yield child
         elif t in ("thead", "tbody", "tfoot"):
             for row in child:
-                if tag_of(row) == "tr":
+                if _name(row) == "tr":
                     yield row
 
 
 def _cells(row: etree._Element) -> list[etree._Element]:
-    return [c for c in row if tag_of(c) in ("td", "th")]
+    return [c for c in row if _name(c) in ("td", "th")]
 
 
 def _is_layout_table(table: etree._Element) -> bool:
@@ -220,7 +388,7 @@ def _is_layout_table(table: etree._Element) -> bool:
     if not rows:
         return True
     for cell in (c for r in rows for c in _cells(r)):
-        if any(tag_of(d) == "table" for d in cell.iterdescendants()):
+        if any(_name(d) == "table" for d in cell.iterdescendants()):
             return True
     max_cols = max(len(_cells(r)) for r in rows)
     if max_cols <= 1:

@@ -9,6 +9,7 @@ or (climbing while the ancestor holds only the label) the ancestor's next siblin
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -98,6 +99,101 @@ def _cut_at_next_label(value: str) -> str:
     return value[: m.start()] if m else value
 
 
+# Every label match (by element or inline) contains a label's first character.
+_FIRST_CHAR = re.compile("[" + "".join(sorted({label[0] for label in LABELS})) + "]")
+_LABEL_TEXT_MAX = 60  # a label element's whole text is at most this long
+_INLINE_TEXT_MAX = 300  # inline labels are only read in texts at most this long
+
+
+def _short_string(el: etree._Element) -> str | None:
+    """``string(el)`` when it is at most _LABEL_TEXT_MAX characters long, else None. The first text pieces
+    (element texts, tails of everything inside) are counted in Python to give up early on long text; when there
+    are many short pieces, libxml2 builds the string."""
+    size = 0
+    for count, node in enumerate(el.iter()):
+        if count == 16:
+            break
+        if isinstance(node.tag, str):
+            text = node.text
+            if text:
+                size += len(text)
+                if size > _LABEL_TEXT_MAX:
+                    return None
+        if node is not el:
+            tail = node.tail
+            if tail:
+                size += len(tail)
+                if size > _LABEL_TEXT_MAX:
+                    return None
+    raw = _STRING(el)
+    return raw if len(raw) <= _LABEL_TEXT_MAX else None
+
+
+class _Candidates(NamedTuple):
+    """Where label_pairs can find something: ``wanted`` are the elements on the way from the root to text that
+    can hold a label (no other element can yield a label pair), ``small`` those of them whose whole text is at
+    most 60 characters (with that text), ``tails`` the nodes whose tail text can hold a label."""
+
+    wanted: set[etree._Element]
+    small: dict[etree._Element, str]
+    tails: set[etree._Element]
+
+
+def _label_candidates(root: etree._Element, exclude: etree._Element | None) -> _Candidates:
+    """Text that can hold a label contains a label's first character and is at most 300 characters long (a
+    label element's whole text is at most 60 characters, inline labels are only read in texts of at most 300).
+    Text inside ``exclude`` is never read by label_pairs, but it is part of its ancestors' whole text, so the
+    excluded element is a starting point as well when its own whole text is short and has such a character."""
+    first_char = _FIRST_CHAR.search
+    holders: list[etree._Element] = []
+    tails: set[etree._Element] = set()
+    inside: set[etree._Element] | tuple[()] = ()
+    if exclude is not None:
+        inside = set(exclude.iterdescendants())
+        raw = _short_string(exclude)
+        if raw is not None and first_char(raw):
+            holders.append(exclude)
+    for node in root.iter(etree.Element):
+        if node in inside:
+            continue
+        if node is not exclude:
+            text = node.text
+            if text and len(text) <= _INLINE_TEXT_MAX and first_char(text):
+                holders.append(node)
+        if node is not root:
+            tail = node.tail
+            if tail and len(tail) <= _INLINE_TEXT_MAX and first_char(tail):
+                tails.add(node)
+                holders.append(node.getparent())
+    for node in root.iter(etree.Comment, etree.ProcessingInstruction, etree.Entity):  # own text: not page text
+        if node not in inside:
+            tail = node.tail
+            if tail and len(tail) <= _INLINE_TEXT_MAX and first_char(tail):
+                tails.add(node)
+                holders.append(node.getparent())
+    wanted: set[etree._Element] = set()
+    small: dict[etree._Element, str] = {}
+    checked: set[etree._Element] = set()
+    for holder in holders:
+        el = holder
+        while el is not None and el not in checked:  # an element's whole text only grows going up
+            checked.add(el)
+            raw = _short_string(el)
+            if raw is None:
+                break
+            small[el] = raw
+            if el is root:
+                break
+            el = el.getparent()
+        el = holder
+        while el is not None and el not in wanted:
+            wanted.add(el)
+            if el is root:
+                break
+            el = el.getparent()
+    return _Candidates(wanted, small, tails)
+
+
 def label_pairs(root: etree._Element, exclude: etree._Element | None = None) -> dict[str, str]:
     """Metadata keys found by label text anywhere in ``root`` except the ``exclude`` subtree.
 
@@ -116,12 +212,16 @@ def label_pairs(root: etree._Element, exclude: etree._Element | None = None) -> 
             target[key] = normalise_date(value) if key in DATE_KEYS else value
 
     def inline(text: str | None) -> None:
-        if not text or len(text) > 300:
+        if not text or len(text) > _INLINE_TEXT_MAX:
             return
         for m in _INLINE.finditer(text):
             if text[: m.start()].strip() and not _ANY_LABEL_WITH_COLON.search(text[: m.start()]):
                 return  # a label in the middle of running text (a sentence) is not metadata
             put(m.group(1), _cut_at_next_label(text[m.end():]))
+
+    # Document order (labels found first win); only elements on the way to possible label text are entered and
+    # only tails that can hold a label are read (inline() finds nothing in the others).
+    wanted, small, tails = _label_candidates(root, exclude)
 
     def visit(el: etree._Element) -> None:
         if exclude is not None and el is exclude:
@@ -129,16 +229,17 @@ def label_pairs(root: etree._Element, exclude: etree._Element | None = None) -> 
         tag = tag_of(el)
         if tag in SKIP_TAGS:
             return
-        if len(el) < 12:  # labels live in small elements
-            raw = _STRING(el)
-            if len(raw) <= 60 and normalise_label(raw) in LABELS:
-                label = normalise_label(raw)
+        raw = small.get(el)
+        if raw is not None and len(el) < 12:  # labels live in small elements
+            label = normalise_label(raw)
+            if label in LABELS:
                 put(label, _following_value(el, label))
         inline(el.text)
         for child in el:
-            if is_element(child):
+            if child in wanted:
                 visit(child)
-            inline(child.tail)
+            if child in tails:
+                inline(child.tail)
 
     visit(root)
     for key, value in weak.items():

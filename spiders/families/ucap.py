@@ -6,6 +6,10 @@ import re
 from spiders.families.base import Family
 
 _URL = re.compile(r"/\d{6}/[0-9a-f]{32}\.shtml$", re.I)
+# "<ucapcontent" / "<ucaptitle" in the lower-cased text: str.lower() maps only A-Z and two other characters
+# (U+0130 -> "i\u0307", U+212A KELVIN SIGN -> "k") onto these letters, and neither can complete a match, so
+# this is the same test without lower-casing up to 400,000 characters.
+_TAG = re.compile(r"<[uU][cC][aA][pP](?:[cC][oO][nN][tT][eE][nN][tT]|[tT][iI][tT][lL][eE])")
 
 
 class Ucap(Family):
@@ -15,5 +19,4 @@ class Ucap(Family):
     drop_selectors = (".article-reldocuments", ".article-ewm", ".article-extended", "#view")
 
     def detect(self, html: str, url: str) -> bool:
-        low = html[:400_000].lower()
-        return "<ucapcontent" in low or "<ucaptitle" in low or bool(_URL.search(url.split("?")[0]))
+        return _TAG.search(html, 0, 400_000) is not None or bool(_URL.search(url.split("?")[0]))
