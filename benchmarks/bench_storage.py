@@ -2,14 +2,17 @@
 
 Stores a 30–60 KB synthetic policy page (benchmarks/portalgen.py), then 100 revisions of it, each editing one
 paragraph (and the page's view counter, as real portals do), through the real ingest path (policywatch.ingest →
-storage). Prints the database size growth per version, and how much of it is the changed text itself.
+storage). Prints the database size growth per version, and how much of it is the changed text itself; what a
+document's first version adds (the first document, then each of 20 more new documents of the same portal: a proxy
+for a whole crawl's size); and the CPU time of ``Ingestor.document`` (process time, yet noisy on a busy machine).
 
-Rerun: .venv/bin/python benchmarks/bench_storage.py [--versions 100]
+Rerun: .venv/bin/python benchmarks/bench_storage.py [--versions 100] [--documents 20] [--tables]
 """
 from __future__ import annotations
 
 import argparse
 import sqlite3
+import time
 import sys
 import tempfile
 from datetime import datetime, timedelta, timezone
@@ -41,6 +44,8 @@ def db_bytes(path: Path) -> int:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--versions", type=int, default=100)
+    ap.add_argument("--documents", type=int, default=20, help="new documents stored after the revisions, to "
+                    "measure the size of a document's first version (default 20)")
     ap.add_argument("--tables", action="store_true", help="also print the size of each table and index")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="pw-bench-storage-"))
@@ -51,20 +56,26 @@ def main() -> int:
     with storage.session(engine) as s:
         portal_id = repo.get_or_create_portal(session=s, name="bench", now=t0).id
         s.commit()
+    empty = db_bytes(work / "pw.db")
+    cpu: list[float] = []
     gen = portalgen.Portal(10, "trs")
     url = "http://127.0.0.1/zwgk/zcwj/202101/t20210101_100007.html"
 
-    def store(n: int, baseline: bool) -> tuple[int, int]:
-        gen.revision[7] = n
-        html_text = gen.document_html(7).replace("浏览次数：<span>", f"浏览次数：<span>{1000 + n}")
+    def store(n: int, baseline: bool, doc: int = 7) -> tuple[int, int]:
+        gen.revision[doc] = n
+        html_text = gen.document_html(doc).replace("浏览次数：<span>", f"浏览次数：<span>{1000 + n}")
         raw = html_text.encode("utf-8")
         text, encoding = decode_body(raw, "text/html; charset=utf-8")
-        page = extract_document(text, url, family="trs")
-        item = DocumentPage(portal="bench", url=url, final_url=url, status=200, headers={"etag": f'"{n}"'}, body=raw,
-                            encoding=encoding, title=page.title, paragraphs=page.paragraphs,
+        doc_url = url if doc == 7 else "http://127.0.0.1" + gen.doc_path(doc)
+        page = extract_document(text, doc_url, family="trs")
+        item = DocumentPage(portal="bench", url=doc_url, final_url=doc_url, status=200, headers={"etag": f'"{n}"'},
+                            body=raw, encoding=encoding, title=page.title, paragraphs=page.paragraphs,
                             fetched_at=t0 + timedelta(hours=n), metadata=page.metadata)
         run = PortalRun(name="bench", portal_id=portal_id, baseline=baseline)
-        Ingestor(engine=engine, config=config, portals={"bench": run}, run_id=n).document(item)
+        ingestor = Ingestor(engine=engine, config=config, portals={"bench": run}, run_id=n)
+        started = time.process_time()
+        ingestor.document(item)
+        cpu.append(time.process_time() - started)
         return len(raw), len("".join(page.paragraphs).encode("utf-8"))
 
     raw_len, text_len = store(0, baseline=True)
@@ -81,10 +92,14 @@ def main() -> int:
             changed_text += sum(len(p.encode("utf-8")) for p in set(paragraphs) - set(previous))
         previous = paragraphs
     end = db_bytes(work / "pw.db")
-    if args.tables:
+    if args.tables:  # after the revisions, before the other documents
         con = sqlite3.connect(work / "pw.db")
         for name, size in con.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC LIMIT 8"):
             print(f"  {name:32} {size / 1000:8.1f} KB")
+    baseline_cpu = len(cpu)
+    for doc in range(100, 100 + args.documents):
+        store(0, baseline=True, doc=doc)
+    per_document = (db_bytes(work / "pw.db") - end) / max(1, args.documents)
     with storage.session(engine) as s:
         versions = len(repo.versions_of(session=s, document_id=repo.get_document(session=s, url=url).id))
     per_version = (end - start) / args.versions
@@ -93,8 +108,13 @@ def main() -> int:
           f"{args.versions} revisions of one paragraph each (plus a changed view counter)")
     print(f"versions stored: {versions}")
     print(f"database after the first version: {start / 1000:.1f} KB; after {args.versions} more: {end / 1000:.1f} KB")
+    print(f"the first version (new document) added {(start - empty) / 1000:.1f} KB to the empty database "
+          f"({empty / 1000:.1f} KB); {args.documents} more new documents {per_document / 1000:.1f} KB each")
     print(f"per extra version: {per_version:.0f} bytes, of which the changed paragraph text ≈ {per_text:.0f} bytes "
           f"→ overhead ≈ {per_version - per_text:.0f} bytes per version")
+    print(f"CPU (process time) in Ingestor.document: first version {cpu[0] * 1000:.1f} ms, "
+          f"revisions {sum(cpu[1:baseline_cpu]) / max(1, baseline_cpu - 1) * 1000:.1f} ms each, new documents "
+          f"{sum(cpu[baseline_cpu:]) / max(1, len(cpu) - baseline_cpu) * 1000:.1f} ms each")
     print("rerun: .venv/bin/python benchmarks/bench_storage.py" + (f" --versions {args.versions}" if args.versions != 100 else ""))
     return 0
 

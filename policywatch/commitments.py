@@ -1,9 +1,10 @@
 """Commitments (targets and deadlines) of stored versions.
 
 A baseline crawl stores hundreds of documents nobody has been alerted about yet; extracting their commitments
-there would triple the first crawl's CPU time for nothing an alert needs. So a baseline version is stored with
-``commitments = NULL`` ("not extracted yet"), and the commitments are extracted on first need (a revision, the
-review pages, export, `targets`) or by the time-boxed backfill at the end of each cycle.
+there would triple the first crawl's CPU time for nothing an alert needs. So a baseline version is stored without
+commitments (no ``CommitmentCache`` row for it: "not extracted yet"), and the commitments are extracted on first
+need (a revision, the review pages, export, `targets`) or by the time-boxed backfill at the end of each cycle. Only
+a document's newest version keeps its commitments; an older version's are extracted again when asked for.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from sqlmodel import Session, col, select
 
 import storage
 from diffing.targets import Commitment, extract_commitments
-from storage import Document, Version, repo
+from storage import CommitmentCache, Document, Version, repo
 
 
 def to_rows(commitments: list[Commitment]) -> list[dict[str, Any]]:
@@ -28,35 +29,39 @@ def from_rows(rows: list[dict[str, Any]]) -> list[Commitment]:
 
 
 def ensure(session: Session, version: Version) -> list[dict[str, Any]]:
-    """The version's commitments, extracting and storing them first if that was deferred (caller commits)."""
-    if version.commitments is None:
-        version.commitments = to_rows(extract_commitments(repo.paragraphs_of(session=session, version=version)))
-        session.add(version)
-        session.flush()
-    return version.commitments
+    """The version's commitments, extracting them first if that was deferred; kept if it is the document's newest
+    version (caller commits)."""
+    rows = repo.version_commitments(session=session, version=version)
+    if rows is None:
+        rows = to_rows(extract_commitments(repo.paragraphs_of(session=session, version=version)))
+        repo.store_commitments(session=session, version=version, rows=rows)
+    return rows
 
 
 def rows_for(session: Session, version: Version, paragraphs: list[str] | None = None) -> list[dict[str, Any]]:
     """Commitments for display: stored ones, else extracted now (and kept only if this is the latest version)."""
-    if version.commitments is not None:
-        return version.commitments
-    doc = session.get(Document, version.document_id)
-    if doc is not None and doc.latest_seq == version.seq:
-        return ensure(session, version)
+    rows = repo.version_commitments(session=session, version=version)
+    if rows is not None:
+        return rows
     if paragraphs is None:
         paragraphs = repo.paragraphs_of(session=session, version=version)
-    return to_rows(extract_commitments(paragraphs))
+    rows = to_rows(extract_commitments(paragraphs))
+    repo.store_commitments(session=session, version=version, rows=rows)
+    return rows
 
 
 def backfill(engine: Engine, *, budget_s: float) -> int:
     """Extract deferred commitments of documents' latest versions, newest first, until the time budget is spent
-    (older versions' commitments are a cache dropped on purpose; see storage.repo.add_version). Returns how many."""
+    (older versions' commitments are a cache dropped on purpose; see storage.repo.store_commitments). Returns how
+    many."""
     done = 0
     deadline = time.monotonic() + budget_s
     pending = (
         select(Version)
         .join(Document, (col(Document.id) == col(Version.document_id)) & (col(Document.latest_seq) == col(Version.seq)))
-        .where(col(Version.commitments_z).is_(None))
+        .outerjoin(CommitmentCache, (col(CommitmentCache.document_id) == col(Version.document_id))
+                   & (col(CommitmentCache.seq) == col(Version.seq)))
+        .where(col(CommitmentCache.document_id).is_(None))
         .order_by(col(Version.id).desc())
         .limit(20)
     )

@@ -232,7 +232,7 @@ class Ingestor:
             # a baseline version's commitments are extracted later, on first need (see policywatch/commitments.py)
             commitments = None if run.baseline else extract_commitments(page.paragraphs)
             # the previous version's cached commitments, read before add_version drops that cache
-            old_rows = prev.commitments if prev is not None else None
+            old_rows = repo.version_commitments(session=s, version=prev) if prev is not None else None
             version = repo.add_version(
                 session=s, document=doc, fetched_at=page.fetched_at, title=title, paragraphs=page.paragraphs,
                 exact_hash=exact, semantic_hash=semantic, raw=page.body, final_url=page.final_url,

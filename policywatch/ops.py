@@ -203,26 +203,29 @@ def _chunks(items: list, size: int = _CHUNK) -> Iterable[list]:
 def gc(engine: Engine) -> GcReport:
     """Delete Blob and Paragraph rows nothing uses any more. A blob is used when a version points at it (its raw
     body or an attachment) or it is the delta base of a used blob; a paragraph is used when a version lists it
-    or a used blob's skeleton refers to it. So every remaining version's text and raw body still read back
-    exactly. Call it while holding the run lock."""
+    (in its text or an attachment's) or a used blob's skeleton refers to it. So every remaining version's text and
+    raw body still read back exactly. Call it while holding the run lock."""
     from sqlalchemy import delete, func
     from sqlmodel import col, select
 
     import storage
     from storage import Blob, Paragraph, Version, repo
+    from storage.models import unpack_ids
 
     report = GcReport()
     with storage.session(engine) as s:
         used_paragraphs: set[int] = set()
         roots: set[str] = set()
-        query = select(Version.paragraph_ids, Version.raw_sha256, Version.attachments).execution_options(yield_per=1000)
-        for paragraph_ids, raw_sha256, attachments in s.exec(query):
-            used_paragraphs.update(paragraph_ids or [])
+        query = select(Version.paragraph_runs, Version.raw_sha256, Version.attachments).execution_options(yield_per=1000)
+        for paragraph_runs, raw_sha256, attachments in s.exec(query):
+            used_paragraphs.update(unpack_ids(paragraph_runs))
             if raw_sha256:
                 roots.add(raw_sha256)
             for a in attachments or []:
                 if isinstance(a, dict) and a.get("sha256"):
                     roots.add(a["sha256"])
+                if isinstance(a, dict):  # an attachment's text is stored as paragraphs too
+                    used_paragraphs.update(a.get("text_ids") or [])
         blobs = _blob_graph(s)
         used_blobs = _closure(roots, blobs)
         for sha in used_blobs:
@@ -441,15 +444,17 @@ class _Importer:
                 raise ImportFormatError(f"{vw}.paragraphs: expected a list of strings")
             fetched = _dt(_need(v, "fetched_at", vw), f"{vw}.fetched_at")
             meta = {k: v[k] for k in META_KEYS if v.get(k) is not None}
+            # title and meta stored explicitly ("" and {} for none): NULL would mean "as the version before"
             version = Version(
                 document_id=doc.id, seq=int(v["seq"]), fetched_at=fetched, title=v.get("title") or "",  # type: ignore[arg-type]
-                exact_hash=_need(v, "content_hash", vw), semantic_hash=_need(v, "semantic_hash", vw),
-                paragraph_ids=repo.put_paragraphs(session=self.s, texts=paragraphs), meta=meta or None,
+                exact_hash=_need(v, "content_hash", vw), semantic_hash=_need(v, "semantic_hash", vw), meta=meta or {},
             )
-            commitments = v.get("commitments")
-            version.commitments = commitments if isinstance(commitments, list) else None  # None: extracted on need
+            version.paragraph_ids = repo.put_paragraphs(session=self.s, texts=paragraphs)
             self.s.add(version)
             doc.latest_seq, doc.last_changed_at = int(v["seq"]), fetched
+            commitments = v.get("commitments")  # kept for the newest version; None: extracted on need
+            repo.store_commitments(session=self.s, version=version,
+                                   rows=commitments if isinstance(commitments, list) else None)
             self.report.versions += 1
         self.s.add(doc)
         self.s.flush()

@@ -21,6 +21,7 @@ import logging
 import multiprocessing
 import os
 import queue
+import resource
 import signal
 import sys
 from dataclasses import dataclass
@@ -70,6 +71,7 @@ class IngestPipeline:
         # a worker costs about 1 s of CPU to start (a fresh interpreter importing storage and diffing)
         self.offload_after = ingestor.config.ingest_worker_after
         self.pages = 0
+        self.items = 0  # handed to the worker
         self.lost = False
         self._proc: Any = None
         self._items: Any = None
@@ -84,6 +86,7 @@ class IngestPipeline:
             return  # the worker died: what is left of this cycle is fetched again next run
         if self._proc is not None:
             self._put(item)
+            self.items += 1
             return
         self.ingestor.safe_handle(item)
         if isinstance(item, DocumentPage):
@@ -109,7 +112,11 @@ class IngestPipeline:
                     except queue.Empty:
                         self._died()
                     break
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         self._proc.join()
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        log.debug("ingest worker done: %d items, %.1f s CPU", self.items,
+                  after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
         if result is not None:
             self.ingestor.portals.update(result.portals)  # the same dict object the cycle reads afterwards
             self.ingestor.storage_errors = result.storage_errors

@@ -1,8 +1,21 @@
 """Persistence: SQLModel models, engines, and keyword-only query functions."""
 from .db import StorageError, display_url, init_db, make_engine, session
-from .models import Blob, Change, Delivery, DeliveryChange, Document, FetchError, Paragraph, Portal, Run, Version
+from .models import (
+    Blob,
+    Change,
+    CommitmentCache,
+    Delivery,
+    DeliveryChange,
+    Document,
+    FetchError,
+    Paragraph,
+    Portal,
+    Run,
+    Version,
+)
 
 __all__ = [
-    "Blob", "Change", "Delivery", "DeliveryChange", "Document", "FetchError", "Paragraph", "Portal", "Run",
+    "Blob", "Change", "CommitmentCache", "Delivery", "DeliveryChange", "Document", "FetchError", "Paragraph", "Portal",
+    "Run",
     "StorageError", "Version", "display_url", "init_db", "make_engine", "session",
 ]

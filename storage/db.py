@@ -1,7 +1,9 @@
 """Engines and sessions. SQLite gets WAL, foreign keys and a busy timeout on every connection."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
@@ -23,6 +25,11 @@ def display_url(url: str) -> str:
         return "(unparseable database URL)"
 
 
+def _compact_json(value: Any) -> str:
+    """JSON columns as written: no spaces, Chinese as UTF-8 rather than 6-byte \\u escapes."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """Create an engine for a SQLAlchemy URL (``sqlite:///path`` or ``postgresql+psycopg://...``)."""
     try:
@@ -32,7 +39,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
+        engine = create_engine(url, echo=echo, connect_args={"timeout": 30}, json_serializer=_compact_json)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:  # pragma: no cover - exercised by every sqlite test
@@ -45,7 +52,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
         return engine
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(url, echo=echo, pool_pre_ping=True)
+        return create_engine(url, echo=echo, pool_pre_ping=True, json_serializer=_compact_json)
     raise StorageError(f"database_url {url!r}: only sqlite and postgresql are supported")
 
 

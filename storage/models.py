@@ -3,34 +3,150 @@
 Layout of a document's history:
 - ``Document``: one monitored URL of one portal.
 - ``Version``: one distinct state of its main text. Paragraph texts are stored once each in ``Paragraph`` and a
-  version lists their ids, so a version that changes one paragraph costs one new paragraph row plus a short list.
-- ``Blob``: raw response bodies, content-addressed by SHA-256 and zlib-compressed; identical bodies are stored once.
+  version lists their ids (packed as runs of consecutive ids), so a version that changes one paragraph costs one new
+  paragraph row plus a few bytes. Its title, final URL, encoding, headers and metadata are stored only when they
+  differ from the previous version's (see ``INHERITED``): read versions through ``storage.repo``, which fills them in.
+- ``Blob``: raw response bodies, content-addressed by SHA-256 and compressed; identical bodies are stored once.
+- ``CommitmentCache``: the commitments extracted from a document's newest version (a cache, one row per document).
 - ``Change``: the difference between two versions (or a new document), with its paragraph ops and target changes.
 - ``Delivery`` (+ ``DeliveryChange``): the durable outbox, one row per subscription and Apprise URL.
 """
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, LargeBinary, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-JSONType = JSON().with_variant(JSONB(), "postgresql")
+# Python None is SQL NULL (not the JSON text 'null'), so "no value" costs nothing and ``IS NULL`` means it
+JSONType = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+
+# zlib preset dictionaries for ``pack_json``: the keys and values that recur in paragraph ops, target changes and
+# commitments. A stored value names its dictionary (zlib's FDICT header carries the dictionary's Adler-32), so
+# these are a storage format: never edit one; add a new one (and make it PACK_DICT) instead.
+_JSON_DICT_1 = (
+    '"relation":null,"value":null,"unit":null,"qualifier":null,"baseline":null,"deadline":null,"deadline_text":null,'
+    '"relation":"at_most","qualifier":"以下","relation":"at_least","qualifier":"以上","qualifier":"不低于",'
+    '"unit":"万吨/年","unit":"%","unit":"个","unit":"亿元","unit":"万元","年底前","年底","年上半年","完成","达到",'
+    '{"kind":"deadline","quote":"{"kind":"threshold","quote":"{"kind":"target","quote":"","metric":"'
+    '[{"change":"deadline_changed","metric":"[{"change":"added","metric":"[{"change":"removed","metric":"'
+    '[{"change":"value_changed","metric":"","new":null}]"old":null,'
+    ',"deadline":"2020-12-31","deadline_text":"2020年年底前","paragraph":'
+    '{"op":"insert","old_index":null,"new_index":{"op":"delete","old_index":,"new_index":null,"old":null,"new":'
+    '"kind":"split""kind":"merge"[["insert","],["delete","],["equal","'
+    '[{"op":"replace","old_index":,"new_index":,"old":"","new":"","spans":[["equal","'
+).encode()
+_DICTS = {zlib.adler32(d): d for d in (_JSON_DICT_1,)}
+PACK_DICT = _JSON_DICT_1
 
 
 def pack_json(rows: Any) -> bytes | None:
-    """Compact zlib-compressed JSON for derived or bulky columns (None stays None)."""
+    """Compact JSON for derived or bulky columns, zlib-compressed with a preset dictionary (None stays None)."""
     if rows is None:
         return None
-    return zlib.compress(json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode(), 9)
+    c = zlib.compressobj(9, zdict=PACK_DICT)
+    return c.compress(json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode()) + c.flush()
 
 
 def unpack_json(data: bytes | None) -> Any:
-    return None if data is None else json.loads(zlib.decompress(data))
+    """The value ``pack_json`` packed — also plain zlib data, as older versions wrote it."""
+    if data is None:
+        return None
+    data = bytes(data)
+    if len(data) > 6 and data[1] & 0x20:  # FDICT: the Adler-32 of the preset dictionary follows the header
+        d = zlib.decompressobj(zdict=_DICTS[int.from_bytes(data[2:6], "big")])
+        return json.loads(d.decompress(data) + d.flush())
+    return json.loads(zlib.decompress(data))
+
+
+def pack_ids(ids: list[int]) -> bytes:
+    """Positive ids as runs of consecutive ids, each run two varints: its first id relative to where the previous
+    run ended (zig-zag) and its length − 1. A version's paragraphs are mostly stored together, so their ids are
+    mostly consecutive: 60 paragraphs take 2 bytes, one replaced paragraph adds about 6."""
+    out = bytearray()
+    expected = 0  # the id that would continue the previous run
+    i = 0
+    while i < len(ids):
+        start = ids[i]
+        j = i + 1
+        while j < len(ids) and ids[j] == ids[j - 1] + 1:
+            j += 1
+        delta = start - expected
+        for n in ((delta << 1) ^ (delta >> 63), j - i - 1):
+            while n >= 0x80:
+                out.append((n & 0x7F) | 0x80)
+                n >>= 7
+            out.append(n)
+        expected = ids[j - 1] + 1
+        i = j
+    return bytes(out)
+
+
+def unpack_ids(data: bytes | None) -> list[int]:
+    """The ids ``pack_ids`` packed (an empty list for None or b"")."""
+    ids: list[int] = []
+    if not data:
+        return ids
+    numbers: list[int] = []
+    n = shift = 0
+    for byte in bytes(data):
+        n |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            numbers.append(n)
+            n = shift = 0
+    expected = 0
+    for zz, extra in zip(numbers[0::2], numbers[1::2]):
+        start = expected + ((zz >> 1) ^ -(zz & 1))
+        ids.extend(range(start, start + extra + 1))
+        expected = start + extra + 1
+    return ids
+
+
+_HEX64 = re.compile("[0-9a-f]{64}")
+
+
+class HexDigest(TypeDecorator):
+    """A SHA-256 hex digest, stored as its 32 bytes (half the space, in the table and in every index on it) and
+    read back as the same lowercase hex string. Any other string (an imported or hand-made hash) is stored as its
+    UTF-8 bytes and read back unchanged: a 32-byte one gets a NUL byte in front, so 32 bytes always mean a digest.
+    A 32-byte ``bytes`` value is taken as a digest as it is."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: str | bytes | None, dialect: Any) -> bytes | None:
+        if value is None:
+            return None
+        if isinstance(value, bytes):  # a digest as bytes (storage's own fast path)
+            if len(value) != 32:
+                raise ValueError(f"a binary digest has 32 bytes, not {len(value)}")
+            return value
+        if len(value) == 64 and _HEX64.fullmatch(value):
+            return bytes.fromhex(value)
+        if "\x00" in value:
+            raise ValueError(f"a hash cannot contain NUL: {value!r}")
+        data = value.encode("utf-8")
+        return b"\x00" + data if len(data) == 32 else data
+
+    def process_result_value(self, value: bytes | None, dialect: Any) -> str | None:
+        if value is None:
+            return None
+        value = bytes(value)
+        if len(value) == 32:
+            return value.hex()
+        return value[1:].decode("utf-8") if value[:1] == b"\x00" else value.decode("utf-8")
+
+
+def _digest_column(*, nullable: bool = False, foreign_key: str | None = None, **kw: Any) -> Any:
+    args = (ForeignKey(foreign_key),) if foreign_key else ()
+    return Field(default=None, sa_column=Column(HexDigest, *args, nullable=nullable, **kw))
 
 
 def _packed_column() -> Any:
@@ -70,49 +186,66 @@ class Document(SQLModel, table=True):
 
 
 class Blob(SQLModel, table=True):
-    sha256: str = Field(primary_key=True, max_length=64)
+    sha256: str = Field(sa_column=Column(HexDigest, primary_key=True))
     size: int
-    codec: str = Field(default="zlib", max_length=40)  # "zlib", or "skel-zlib:<charset>" (see repo.put_raw)
+    codec: str = Field(default="zlib", max_length=40)  # "zlib", "skel-zlib:<cs>", "skel-delta:<cs>" (repo.put_raw)
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    # a skeleton compressed against an earlier skeleton of the same document (zlib preset dictionary)
-    base_sha256: str | None = Field(default=None, foreign_key="blob.sha256", max_length=64)
+    # a skeleton stored as a delta against an earlier skeleton (of the same document, or of another document of
+    # the same portal for a document's first version)
+    base_sha256: str | None = _digest_column(nullable=True, foreign_key="blob.sha256")
     depth: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class Paragraph(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    sha256: str = Field(index=True, unique=True, max_length=64)
+    sha256: str = Field(sa_column=Column(HexDigest, nullable=False, index=True, unique=True))
     text: str = Field(sa_column=Column(Text, nullable=False))
 
 
+# Version columns stored only when they differ from the previous version's: NULL means "as the version before".
+# An explicit "none" is stored as "" (strings) or {} (dicts). storage.repo fills them in on every version it returns.
+INHERITED = ("title", "final_url", "encoding", "headers", "meta")
+
+
 class Version(SQLModel, table=True):
+    """One distinct state of a document. Get versions through ``storage.repo`` (``latest_version``, ``versions_of``,
+    ``get_version``, ``resolve_versions``): a row alone holds NULL for the ``INHERITED`` columns that did not change."""
+
     __table_args__ = (UniqueConstraint("document_id", "seq"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    document_id: int = Field(foreign_key="document.id", index=True)
+    document_id: int = Field(foreign_key="document.id")  # indexed by the unique (document_id, seq)
     seq: int
     fetched_at: datetime
-    title: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
-    exact_hash: str = Field(max_length=64)
-    semantic_hash: str = Field(max_length=64, index=True)
-    paragraph_ids: list[int] = _json_column()
-    raw_sha256: str | None = Field(default=None, foreign_key="blob.sha256", max_length=64)
+    title: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    exact_hash: str = _digest_column()
+    semantic_hash: str = _digest_column()
+    # the paragraph ids in order, packed by ``pack_ids``; read and write them through ``paragraph_ids``
+    paragraph_runs: bytes = Field(default=b"", sa_column=Column(LargeBinary, nullable=False))
+    raw_sha256: str | None = _digest_column(nullable=True, foreign_key="blob.sha256")
     final_url: str | None = Field(default=None, max_length=2000)
     encoding: str | None = Field(default=None, max_length=40)
-    headers: dict[str, str] | None = _json_column(nullable=True)
+    headers: dict[str, str] | None = _json_column(nullable=True)  # only those in repo.KEPT_HEADERS
     meta: dict[str, str] | None = _json_column(nullable=True)
-    # Derived data (re-extractable from the paragraphs), so stored compact: zlib-compressed JSON; NULL = not yet
-    # extracted. Read and write it through the ``commitments`` property.
-    commitments_z: bytes | None = _packed_column()
     attachments: list[dict[str, Any]] | None = _json_column(nullable=True)
 
     @property
-    def commitments(self) -> list[dict[str, Any]] | None:
-        return unpack_json(self.commitments_z)
+    def paragraph_ids(self) -> list[int]:
+        return unpack_ids(self.paragraph_runs)
 
-    @commitments.setter
-    def commitments(self, rows: list[dict[str, Any]] | None) -> None:
-        self.commitments_z = pack_json(rows)
+    @paragraph_ids.setter
+    def paragraph_ids(self, ids: list[int]) -> None:
+        self.paragraph_runs = pack_ids(list(ids))
+
+
+class CommitmentCache(SQLModel, table=True):
+    """The commitments extracted from version ``seq`` of a document, kept for its newest version only (they are
+    derived from the paragraphs, so re-extractable): one row per document, rewritten in place when a new version
+    brings its own. Read and write it through ``storage.repo.version_commitments`` / ``store_commitments``."""
+
+    document_id: int = Field(foreign_key="document.id", primary_key=True, sa_column_kwargs={"autoincrement": False})
+    seq: int
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # pack_json of the commitment rows
 
 
 class Change(SQLModel, table=True):

@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import Text, cast, func, or_
 from sqlmodel import Session, col, select
 
-from .models import Change, Document, FetchError, Paragraph, Portal, Version
+from . import repo
+from .models import Change, CommitmentCache, Document, FetchError, Paragraph, Portal, Version, unpack_ids, unpack_json
 
 #: A text search looks at most at this many matching paragraphs.
 MAX_TEXT_HITS = 5000
@@ -192,7 +193,9 @@ def latest_versions(
     )
     if document_ids is not None:
         q = q.where(col(Document.id).in_(list(document_ids)))
-    return [(d, v) for d, v in session.exec(q)]
+    rows = [(d, v) for d, v in session.exec(q)]
+    repo.resolve_versions(session=session, versions=[v for _d, v in rows])
+    return rows
 
 
 def latest_commitments(
@@ -201,13 +204,15 @@ def latest_commitments(
     """(document id, title, newest version's seq, its commitments) for every document (or one), by document id.
     Commitments not extracted yet come back as an empty list (see policywatch.commitments)."""
     q = (
-        select(Document.id, Document.title, Version)
-        .join(Version, (col(Version.document_id) == col(Document.id)) & (col(Version.seq) == col(Document.latest_seq)))
+        select(Document.id, Document.title, Document.latest_seq, CommitmentCache.data)
+        .outerjoin(CommitmentCache, (col(CommitmentCache.document_id) == col(Document.id))
+                   & (col(CommitmentCache.seq) == col(Document.latest_seq)))
+        .where(col(Document.latest_seq) > 0)
         .order_by(col(Document.id))
     )
     if document_id is not None:
         q = q.where(col(Document.id) == document_id)
-    return [(i, t, v.seq, list(v.commitments or [])) for i, t, v in session.exec(q)]
+    return [(i, t, seq, list(unpack_json(data) or [])) for i, t, seq, data in session.exec(q)]
 
 
 # --- search --------------------------------------------------------------------------------------------------------
@@ -238,11 +243,11 @@ def search_text(*, session: Session, q: str, limit: int = 50) -> list[TextHit]:
         return []
     wanted = set(hits)
     best: dict[int, tuple[int, int, int]] = {}  # document id -> (seq, paragraph index, paragraph id)
-    rows = session.exec(select(Version.document_id, Version.seq, Version.paragraph_ids).order_by(col(Version.id)))
-    for document_id, seq, ids in rows:
+    rows = session.exec(select(Version.document_id, Version.seq, Version.paragraph_runs).order_by(col(Version.id)))
+    for document_id, seq, runs in rows:
         if document_id in best and best[document_id][0] >= seq:
             continue
-        for index, pid in enumerate(ids or ()):
+        for index, pid in enumerate(unpack_ids(runs)):
             if pid in wanted:
                 best[document_id] = (seq, index, pid)
                 break

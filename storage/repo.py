@@ -2,16 +2,37 @@
 so a document's version, change and deliveries are written together or not at all."""
 from __future__ import annotations
 
+import bisect
+import codecs
+import functools
 import hashlib
+import itertools
 import zlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, update
+from sqlalchemy import LargeBinary, delete, event, func, insert, inspect, type_coerce, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from .models import Blob, Change, Delivery, DeliveryChange, Document, FetchError, Paragraph, Portal, Version
+from .models import (
+    INHERITED,
+    Blob,
+    Change,
+    CommitmentCache,
+    Delivery,
+    DeliveryChange,
+    Document,
+    FetchError,
+    Paragraph,
+    Portal,
+    Version,
+    pack_json,
+    unpack_json,
+)
 
 
 # --- portals and documents -------------------------------------------------------------------------------------
@@ -57,7 +78,8 @@ def put_blob(*, session: Session, data: bytes) -> str:
     return digest
 
 
-SKEL_PREFIX = "skel-zlib:"
+SKEL_PREFIX = "skel-zlib:"  # a skeleton, zlib-compressed on its own (a keyframe)
+DELTA_PREFIX = "skel-delta:"  # a skeleton stored as a delta against its base blob's skeleton
 _MARK = "\x00"
 
 
@@ -90,63 +112,240 @@ def _unskeleton(session: Session, skeleton: str) -> str:
     return "".join(parts)
 
 
-MAX_DELTA_DEPTH = 32
+# --- skeleton deltas -------------------------------------------------------------------------------------------
+# A delta is: varint n, then n copy ops (varint literal length, zig-zag varint copy offset relative to where the
+# previous copy ended, varint copy length), then the literal bytes; the new skeleton is, for each op, its literal
+# then base[offset:offset + length], then the remaining literal bytes. It is stored zlib-compressed with the base
+# skeleton as preset dictionary, so literals that resemble the base cost little too.
+MAX_DELTA_DEPTH = 2  # a document's first body: a delta against a keyframe; its revisions: against that first body
+REKEY_RATIO = 4  # a delta bigger than its keyframe's stored size / 4 is stored as a new keyframe instead
+_MIN_COPY = 12  # shorter matches are cheaper as literal bytes
+
+
+def _varint(n: int, out: bytearray) -> None:
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+
+
+def _tokens(data: bytes) -> tuple[list[bytes], bytes]:
+    """HTML cut after each ">": the tokens (each stands for itself plus the ">" that ended it) and the rest."""
+    tokens = data.split(b">")
+    return tokens, tokens.pop()
+
+
+@functools.lru_cache(maxsize=8)
+def _indexed(base: bytes) -> tuple[list[bytes], list[int], dict[bytes, list[int]]]:
+    """A base's tokens, their offsets and where each token occurs. Cached: consecutive revisions of a document,
+    and the new documents of a portal, are stored against the same few bases."""
+    tokens, _rest = _tokens(base)
+    offsets = [0, *itertools.accumulate(len(t) + 1 for t in tokens)]
+    positions: dict[bytes, list[int]] = {}
+    for i, token in enumerate(tokens):
+        positions.setdefault(token, []).append(i)
+    return tokens, offsets, positions
+
+
+@functools.lru_cache(maxsize=8)
+def _compressor(base: bytes) -> Any:
+    """A zlib compressor primed with ``base`` as preset dictionary, to be ``copy()``-ed: priming costs more than
+    compressing a delta."""
+    return zlib.compressobj(6, zdict=base[-32768:])
+
+
+def make_delta(base: bytes, new: bytes) -> bytes:
+    """A delta that rebuilds ``new`` from ``base`` (see ``apply_delta``). Linear: the new text is cut into tokens
+    and each run of tokens found in the base (nearest after the previous match first) becomes one copy."""
+    base_tokens, offsets, positions = _indexed(base)
+    new_tokens, rest = _tokens(new)
+    nb, nn = len(base_tokens), len(new_tokens)
+    head = bytearray()  # the ops
+    literals: list[bytes] = []  # literal bytes, in order
+    literal = bytearray()
+    count = cursor = j = expected = 0
+    while j < nn:
+        token = new_tokens[j]
+        if cursor < nb and base_tokens[cursor] == token:
+            start = cursor
+        else:
+            found = positions.get(token)
+            if not found:
+                literal += token
+                literal += b">"
+                j += 1
+                continue
+            k = bisect.bisect_left(found, cursor)
+            start = found[k] if k < len(found) else found[0]
+        i = start
+        while i + 32 <= nb and base_tokens[i : i + 32] == new_tokens[j : j + 32]:  # C-speed strides
+            i += 32
+            j += 32
+        while j < nn and i < nb and base_tokens[i] == new_tokens[j]:
+            i += 1
+            j += 1
+        offset = offsets[start]
+        length = offsets[i] - offset
+        if length < _MIN_COPY:
+            literal += base[offset : offset + length]
+        else:
+            delta = offset - expected
+            for n in (len(literal), (delta << 1) ^ (delta >> 63), length):
+                while n >= 0x80:
+                    head.append((n & 0x7F) | 0x80)
+                    n >>= 7
+                head.append(n)
+            literals.append(bytes(literal))
+            literal = bytearray()
+            expected = offset + length
+            count += 1
+        cursor = i
+    out = bytearray()
+    _varint(count, out)
+    return bytes(out + head) + b"".join(literals) + bytes(literal) + rest
+
+
+def apply_delta(base: bytes, delta: bytes) -> bytes:
+    """The text ``make_delta(base, new)`` was made from: ``new``."""
+    numbers: list[int] = []
+    pos = n = shift = 0
+    wanted = None
+    while wanted is None or len(numbers) < wanted:  # the op count, then three numbers per op
+        byte = delta[pos]
+        pos += 1
+        n |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            numbers.append(n)
+            n = shift = 0
+            if wanted is None:
+                wanted = 1 + 3 * numbers[0]
+    out = bytearray()
+    expected = 0
+    for k in range(1, len(numbers), 3):
+        lit, zz, length = numbers[k], numbers[k + 1], numbers[k + 2]
+        offset = expected + ((zz >> 1) ^ -(zz & 1))
+        out += delta[pos : pos + lit]
+        pos += lit
+        out += base[offset : offset + length]
+        expected = offset + length
+    out += delta[pos:]
+    return bytes(out)
+
+
+def _chain(session: Session, blob: Blob) -> list[Blob]:
+    """The blob and its bases, down to its keyframe (at most MAX_DELTA_DEPTH + 1 rows)."""
+    chain = [blob]
+    while chain[-1].base_sha256 is not None:
+        base = session.get(Blob, chain[-1].base_sha256)
+        assert base is not None, f"blob {chain[-1].sha256} lost its base {chain[-1].base_sha256}"
+        chain.append(base)
+    return chain
+
+
+def _rebuild(chain: list[Blob]) -> bytes:
+    """The uncompressed skeleton of ``chain[0]`` (see ``_chain``)."""
+    return _rebuilt(tuple(bytes(blob.data) for blob in chain))
+
+
+@functools.lru_cache(maxsize=8)
+def _rebuilt(stored: tuple[bytes, ...]) -> bytes:
+    """The skeleton a chain's stored data (the blob's first, its keyframe's last) rebuilds. Cached by that data
+    itself, so a cached skeleton is always the one the rows hold: a portal's new documents and a document's
+    revisions are stored against the same few bases, whose skeletons are then not rebuilt for each."""
+    skeleton = zlib.decompress(stored[-1])
+    for data in reversed(stored[:-1]):
+        d = zlib.decompressobj(zdict=skeleton[-32768:])
+        skeleton = apply_delta(skeleton, d.decompress(data) + d.flush())
+    return skeleton
 
 
 def _skeleton_bytes(session: Session, blob: Blob) -> bytes:
-    """The uncompressed skeleton of a skel blob, following its base chain."""
-    if blob.base_sha256 is None:
-        return zlib.decompress(blob.data)
-    base = session.get(Blob, blob.base_sha256)
-    assert base is not None, f"blob {blob.sha256} lost its base {blob.base_sha256}"
-    d = zlib.decompressobj(zdict=_skeleton_bytes(session, base)[-32768:])
-    return d.decompress(blob.data) + d.flush()
+    """The uncompressed skeleton of a skeleton blob, rebuilt through its (at most MAX_DELTA_DEPTH) bases."""
+    return _rebuild(_chain(session, blob))
+
+
+def _is_skeleton(blob: Blob | None) -> bool:
+    return blob is not None and blob.codec.startswith((SKEL_PREFIX, DELTA_PREFIX))
 
 
 def skeleton_paragraph_ids(*, session: Session, blob: Blob) -> set[int]:
     """The paragraph ids a skeleton blob refers to (empty for a plain blob); gc keeps those paragraphs."""
-    if not blob.codec.startswith(SKEL_PREFIX):
+    if not _is_skeleton(blob):
         return set()
     return {int(p) for p in _skeleton_bytes(session, blob).decode("utf-8").split(_MARK)[1::2]}
 
 
+def _delta_base(session: Session, blob: Blob | None, revision: bool) -> list[Blob] | None:
+    """The chain (see ``_chain``) of the blob to store a new skeleton against, given ``blob``: for a revision, the
+    previous version's body (or, when that is already at MAX_DELTA_DEPTH, its own base); else the keyframe of
+    another document's body. None if there is no skeleton to compare with."""
+    if not _is_skeleton(blob):
+        return None
+    chain = _chain(session, blob)  # type: ignore[arg-type]
+    if not revision:
+        return chain[-1:]
+    return chain[1:] if chain[0].depth >= MAX_DELTA_DEPTH else chain
+
+
 def put_raw(
     *, session: Session, data: bytes, encoding: str | None, paragraphs: Sequence[tuple[int, str]],
-    base: str | None = None,
+    base: str | None = None, template: str | None = None,
 ) -> str:
     """Store a raw response body once, content-addressed by the SHA-256 of its bytes.
 
     The main text is already stored paragraph by paragraph, so the body is kept as a "skeleton": the decoded page
-    with each stored paragraph replaced by a reference, zlib-compressed — about a quarter of compressing the whole
-    page. It is used only when rebuilding it gives back the exact bytes (checked here); otherwise plain zlib.
-    With ``base`` (the previous version's body), the skeleton is compressed with the base's skeleton as zlib's
-    preset dictionary, so a revision's page template costs a few hundred bytes; chains stop at MAX_DELTA_DEPTH.
+    with each stored paragraph replaced by a reference — used only when the page decodes in its charset to text that
+    encodes back to the exact bytes (checked here); otherwise the body is stored whole, zlib-compressed. A skeleton is stored as a delta when there
+    is one to compare with: ``base`` (the previous version's body) or else ``template`` (a body of another
+    document of the same portal, whose page template it most likely shares), so a revision's or a new document's
+    page template costs tens to hundreds of bytes; every delta is checked to rebuild the exact skeleton.
+    Reading a body decompresses at most MAX_DELTA_DEPTH + 1 blobs.
     """
+    return _put_raw(session, data, encoding, paragraphs, base, template).sha256
+
+
+def _put_raw(
+    session: Session, data: bytes, encoding: str | None, paragraphs: Sequence[tuple[int, str]], base: str | None,
+    template: str | None,
+) -> Blob:
     digest = hashlib.sha256(data).hexdigest()
-    if session.get(Blob, digest) is not None:
-        return digest
-    codec, payload = "zlib", data
+    other = base if base is not None else template
+    wanted = [digest, other] if other else [digest]  # one query for the body and what to compare it with
+    found = {b.sha256: b for b in session.exec(select(Blob).where(col(Blob.sha256).in_(wanted)))}
+    if digest in found:
+        return found[digest]
+    skeleton: str | None = None
     if encoding:
         try:
             text = data.decode(encoding)
-            skeleton = _skeleton(text, paragraphs) if text.encode(encoding) == data else None
+            # strict UTF-8 decoding is one-to-one; other charsets must give back the same bytes when encoded
+            exact = codecs.lookup(encoding).name == "utf-8" or text.encode(encoding) == data
+            # _skeleton replaces only exact occurrences of the paragraphs, so putting them back gives the text
+            skeleton = _skeleton(text, paragraphs) if exact else None
+            if skeleton == text:  # no paragraph found in the page: nothing to gain
+                skeleton = None
         except (LookupError, UnicodeError):
             skeleton = None
-        if skeleton is not None and skeleton != text:
-            by_id = dict(paragraphs)
-            rebuilt = "".join(by_id[int(p)] if i % 2 else p for i, p in enumerate(skeleton.split(_MARK)))
-            if rebuilt.encode(encoding) == data:
-                codec, payload = SKEL_PREFIX + encoding, skeleton.encode("utf-8")
-    base_blob = session.get(Blob, base) if base and codec != "zlib" else None
-    if base_blob is not None and base_blob.codec.startswith(SKEL_PREFIX) and base_blob.depth < MAX_DELTA_DEPTH:
-        c = zlib.compressobj(6, zdict=_skeleton_bytes(session, base_blob)[-32768:])
-        blob = Blob(sha256=digest, size=len(data), codec=codec, data=c.compress(payload) + c.flush(),
-                    base_sha256=base_blob.sha256, depth=base_blob.depth + 1)
+    if skeleton is None:
+        blob = Blob(sha256=digest, size=len(data), codec="zlib", data=zlib.compress(data, 6))
     else:
-        blob = Blob(sha256=digest, size=len(data), codec=codec, data=zlib.compress(payload, 6))
+        payload = skeleton.encode("utf-8")
+        blob = Blob(sha256=digest, size=len(data), codec=SKEL_PREFIX + encoding, data=b"")  # type: ignore[operator]
+        chain = _delta_base(session, found.get(other) if other else None, revision=base is not None)
+        if chain is not None:
+            base_skeleton = _rebuild(chain)
+            delta = make_delta(base_skeleton, payload)
+            c = _compressor(base_skeleton).copy()
+            packed = c.compress(delta) + c.flush()
+            if apply_delta(base_skeleton, delta) == payload and len(packed) * REKEY_RATIO <= len(chain[-1].data):
+                blob.codec, blob.data = DELTA_PREFIX + encoding, packed  # type: ignore[operator]
+                blob.base_sha256, blob.depth = chain[0].sha256, chain[0].depth + 1
+        if not blob.data:
+            blob.data = zlib.compress(payload, 6)
     session.add(blob)
     session.flush()
-    return digest
+    return blob
 
 
 def read_blob(*, session: Session, sha256: str) -> bytes | None:
@@ -155,28 +354,29 @@ def read_blob(*, session: Session, sha256: str) -> bytes | None:
         return None
     if blob.codec == "zlib":
         return zlib.decompress(blob.data)
-    if blob.codec.startswith(SKEL_PREFIX):
-        encoding = blob.codec[len(SKEL_PREFIX) :]
+    if _is_skeleton(blob):
+        encoding = blob.codec.split(":", 1)[1]
         return _unskeleton(session, _skeleton_bytes(session, blob).decode("utf-8")).encode(encoding)
     return bytes(blob.data)
 
 
 def put_paragraphs(*, session: Session, texts: Sequence[str]) -> list[int]:
     """Store each distinct paragraph text once; return the ids in the given order."""
-    hashes = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
+    hashes = [hashlib.sha256(t.encode("utf-8")).digest() for t in texts]  # as stored: no hex round trips
     wanted = list(dict.fromkeys(hashes))
-    known: dict[str, int] = {}
+    known: dict[bytes, int] = {}
+    stored = type_coerce(Paragraph.sha256, LargeBinary)
     for i in range(0, len(wanted), 500):
-        rows = session.exec(select(Paragraph.sha256, Paragraph.id).where(col(Paragraph.sha256).in_(wanted[i : i + 500])))
-        known.update({h: pid for h, pid in rows})
+        rows = session.exec(select(stored, Paragraph.id).where(stored.in_(wanted[i : i + 500])))  # type: ignore[call-overload]
+        known.update({bytes(h): pid for h, pid in rows})
     missing = {h: t for h, t in zip(hashes, texts) if h not in known}
     if missing:  # one INSERT ... RETURNING for all new paragraphs (SQLite >= 3.35 and PostgreSQL)
         session.flush()
         rows = session.execute(
-            insert(Paragraph).returning(Paragraph.sha256, Paragraph.id),  # type: ignore[arg-type]
+            insert(Paragraph).returning(stored, Paragraph.id),  # type: ignore[arg-type]
             [{"sha256": h, "text": t} for h, t in missing.items()],
         )
-        known.update({h: pid for h, pid in rows})
+        known.update({bytes(h): pid for h, pid in rows})
     return [known[h] for h in hashes]
 
 
@@ -193,10 +393,120 @@ def paragraphs_of(*, session: Session, version: Version) -> list[str]:
 
 
 # --- versions and changes --------------------------------------------------------------------------------------
+KEPT_HEADERS = ("etag", "last-modified", "content-type")  # the response headers a version keeps
+_DEFAULTS: dict[str, Any] = {"title": "", "final_url": None, "encoding": None, "headers": None, "meta": None}
+_INHERITED_COLUMNS = [getattr(Version, name) for name in INHERITED]
+
+
+def _shown(name: str, value: Any) -> Any:
+    """A stored explicit "none" ("" or {}) as readers see it."""
+    if value == "" and name != "title" or value == {}:
+        return None
+    return value
+
+
+def _stored(name: str, value: Any, previous: Any) -> Any:
+    """What to store for an INHERITED column: NULL when the value is the previous version's, else the value
+    (None as its explicit "none")."""
+    if value == previous:
+        return None
+    if value is None:
+        return {} if name in ("headers", "meta") else ""
+    return value
+
+
+_RESOLVED = "storage.resolved"  # set in a version's InstanceState.info once its INHERITED columns are filled in
+
+
+@event.listens_for(Version, "expire")
+def _forget_resolved(target: Version, _attrs: Any) -> None:
+    inspect(target).info.pop(_RESOLVED, None)  # reloaded columns are stored values again
+
+
+@event.listens_for(Version, "refresh")
+def _forget_resolved_on_refresh(target: Version, _context: Any, _attrs: Any) -> None:
+    inspect(target).info.pop(_RESOLVED, None)
+
+
+def _set(version: Version, values: dict[str, Any]) -> None:
+    for name, value in values.items():
+        set_committed_value(version, name, value)
+    inspect(version).info[_RESOLVED] = True
+
+
+def _fill(wanted: list[Version], rows: Sequence[Any]) -> None:
+    """Set the INHERITED columns of ``wanted`` (one document's versions) from its stored rows (seq, *INHERITED),
+    oldest first, which reach back far enough to hold a stored value of each column (or start at seq 1)."""
+    values = dict(_DEFAULTS)
+    at_seq: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        for name, value in zip(INHERITED, row[1:]):
+            if value is not None:
+                values[name] = _shown(name, value)
+        at_seq[row[0]] = dict(values)
+    for v in wanted:
+        _set(v, at_seq.get(v.seq, values))
+
+
+def resolve_versions(*, session: Session, versions: Sequence[Version], complete: bool = False) -> list[Version]:
+    """Fill in the INHERITED columns of these versions (rows store NULL for "as the version before"), without
+    marking anything changed. Idempotent (a version is filled in once, until it is expired or refreshed); every
+    repo function returning versions calls it. ``complete``: ``versions`` are all of one document's versions,
+    oldest first, so no query is needed. Otherwise one query per call for many documents, and for one document
+    one that reads back only as far as needed."""
+    if complete:
+        values = dict(_DEFAULTS)
+        for v in versions:
+            if inspect(v).info.get(_RESOLVED):
+                values = {name: getattr(v, name) for name in INHERITED}
+                continue
+            for name in INHERITED:  # as loaded: the stored values
+                value = getattr(v, name)
+                if value is not None:
+                    values[name] = _shown(name, value)
+            _set(v, dict(values))
+        return list(versions)
+    by_document: dict[int, list[Version]] = {}
+    for v in versions:
+        if not inspect(v).info.get(_RESOLVED):
+            by_document.setdefault(v.document_id, []).append(v)
+    columns = (Version.seq, *_INHERITED_COLUMNS)
+    if len(by_document) == 1:
+        ((document_id, wanted),) = by_document.items()
+        lowest = min(v.seq for v in wanted)
+        rows = session.exec(
+            select(*columns)  # type: ignore[call-overload]
+            .where(Version.document_id == document_id, Version.seq <= max(v.seq for v in wanted))
+            .order_by(col(Version.seq).desc())
+        )
+        collected = []
+        missing = set(INHERITED)
+        for row in rows:  # newest first, until every column has a stored value at or below the lowest wanted seq
+            collected.append(row)
+            if row[0] <= lowest:
+                missing -= {name for name, value in zip(INHERITED, row[1:]) if value is not None}
+                if not missing:
+                    break
+        rows.close()
+        _fill(wanted, collected[::-1])
+        return list(versions)
+    ids = list(by_document)
+    for i in range(0, len(ids), 500):
+        by_id: dict[int, list[Any]] = {}
+        q = select(Version.document_id, *columns)  # type: ignore[call-overload]
+        q = q.where(col(Version.document_id).in_(ids[i : i + 500]))
+        for row in session.exec(q.order_by(Version.document_id, Version.seq)):
+            by_id.setdefault(row[0], []).append(row[1:])
+        for document_id in ids[i : i + 500]:
+            _fill(by_document[document_id], by_id.get(document_id, []))
+    return list(versions)
+
+
 def latest_version(*, session: Session, document_id: int) -> Version | None:
-    return session.exec(
+    version = session.exec(
         select(Version).where(Version.document_id == document_id).order_by(col(Version.seq).desc())
     ).first()
+    return resolve_versions(session=session, versions=[version])[0] if version is not None else None
 
 
 def latest_attachments(*, session: Session, portal_id: int) -> dict[int, list[dict[str, Any]]]:
@@ -210,11 +520,34 @@ def latest_attachments(*, session: Session, portal_id: int) -> dict[int, list[di
 
 
 def versions_of(*, session: Session, document_id: int) -> list[Version]:
-    return list(session.exec(select(Version).where(Version.document_id == document_id).order_by(Version.seq)))
+    versions = list(session.exec(select(Version).where(Version.document_id == document_id).order_by(Version.seq)))
+    return resolve_versions(session=session, versions=versions, complete=True)
 
 
 def get_version(*, session: Session, document_id: int, seq: int) -> Version | None:
-    return session.exec(select(Version).where(Version.document_id == document_id, Version.seq == seq)).first()
+    version = session.exec(select(Version).where(Version.document_id == document_id, Version.seq == seq)).first()
+    return resolve_versions(session=session, versions=[version])[0] if version is not None else None
+
+
+# (database, portal id) -> the keyframe the last new document of that portal was stored against (or was): a new
+# document's page most likely shares its template. Only a hint: put_raw uses it only if the blob exists and is a
+# skeleton (else stores a keyframe, which becomes the hint); without a hint the portal's newest document is used.
+_TEMPLATES: dict[tuple[Any, int], str] = {}
+
+
+def _template_body(session: Session, document: Document) -> str | None:
+    """A raw body of another document of the same portal, whose page template a new document likely shares."""
+    hint = _TEMPLATES.get((session.get_bind().url, document.portal_id))
+    if hint is not None:
+        return hint
+    return session.exec(
+        select(Version.raw_sha256)
+        .join(Document, (col(Document.id) == col(Version.document_id)) & (col(Document.latest_seq) == col(Version.seq)))
+        .where(col(Document.portal_id) == document.portal_id, col(Document.id) != document.id,
+               col(Version.raw_sha256).is_not(None))
+        .order_by(col(Document.id).desc())
+        .limit(1)
+    ).first()
 
 
 def add_version(
@@ -234,38 +567,72 @@ def add_version(
     commitments: list[dict[str, Any]] | None = None,
     attachments: list[dict[str, Any]] | None = None,
 ) -> Version:
+    """Store the document's next version. Of ``headers`` only KEPT_HEADERS are kept; ``commitments`` (None: not
+    extracted yet) become the document's commitment cache. The returned version reads like one from
+    ``latest_version``."""
     seq = document.latest_seq + 1
     previous = latest_version(session=session, document_id=document.id) if document.latest_seq else None  # type: ignore[arg-type]
     paragraph_ids = put_paragraphs(session=session, texts=paragraphs)
+    kept = {k.lower(): v for k, v in (headers or {}).items() if k.lower() in KEPT_HEADERS} or None
+    values = {"title": title, "final_url": final_url, "encoding": encoding, "headers": kept, "meta": meta}
+    before = {name: getattr(previous, name) for name in INHERITED} if previous is not None else _DEFAULTS
+    blob = None
+    if raw is not None:
+        blob = _put_raw(session, raw, encoding, list(zip(paragraph_ids, paragraphs)),
+                        previous.raw_sha256 if previous else None,
+                        _template_body(session, document) if previous is None else None)
+        if previous is None and _is_skeleton(blob) and blob.depth <= 1:  # remember the keyframe it shares
+            _TEMPLATES[(session.get_bind().url, document.portal_id)] = blob.base_sha256 or blob.sha256
     version = Version(
         document_id=document.id,  # type: ignore[arg-type]
         seq=seq,
         fetched_at=fetched_at,
-        title=title,
         exact_hash=exact_hash,
         semantic_hash=semantic_hash,
-        paragraph_ids=paragraph_ids,
-        raw_sha256=(
-            put_raw(session=session, data=raw, encoding=encoding, paragraphs=list(zip(paragraph_ids, paragraphs)),
-                    base=previous.raw_sha256 if previous else None)
-            if raw is not None else None
-        ),
-        final_url=final_url,
-        encoding=encoding,
-        headers=headers,
-        meta=meta,
+        raw_sha256=blob.sha256 if blob is not None else None,
         attachments=attachments,
+        **{name: _stored(name, values[name], before[name]) for name in INHERITED},
     )
-    version.commitments = commitments
-    if previous is not None and previous.commitments_z is not None:
-        previous.commitments = None  # a derived cache: kept for the latest version only, re-extracted on demand
-        session.add(previous)
+    version.paragraph_ids = paragraph_ids
     session.add(version)
     document.latest_seq = seq
     document.last_changed_at = fetched_at
     session.add(document)
     session.flush()
+    if previous is not None or commitments is not None:  # a new document has no cached commitments to drop
+        store_commitments(session=session, version=version, rows=commitments)
+    _set(version, {name: _shown(name, value) if name != "title" else value for name, value in values.items()})
     return version
+
+
+def version_commitments(*, session: Session, version: Version) -> list[dict[str, Any]] | None:
+    """The commitments stored for this version, or None when they are not (a baseline version not extracted yet,
+    or an older version: only a document's newest version keeps them)."""
+    row = session.exec(
+        select(CommitmentCache.seq, CommitmentCache.data).where(CommitmentCache.document_id == version.document_id)
+    ).first()
+    return unpack_json(row[1]) if row is not None and row[0] == version.seq else None
+
+
+def store_commitments(*, session: Session, version: Version, rows: list[dict[str, Any]] | None) -> None:
+    """Keep ``rows`` as the commitments of ``version`` if it is its document's newest version (an older version's
+    are not kept); None drops them ("not extracted yet"). One row per document, rewritten in place; an upsert, so
+    two workers storing the same document's commitments at once (the end-of-cycle backfill) do not collide, and a
+    newer version's commitments are never replaced by an older one's."""
+    document = session.get(Document, version.document_id)
+    if document is None or document.latest_seq != version.seq:
+        return
+    if rows is None:
+        session.execute(delete(CommitmentCache).where(col(CommitmentCache.document_id) == version.document_id))
+        return
+    dialect = session.get_bind().dialect.name
+    upsert = (sqlite_insert if dialect == "sqlite" else postgresql_insert)(CommitmentCache)
+    upsert = upsert.values(document_id=version.document_id, seq=version.seq, data=pack_json(rows))
+    session.execute(upsert.on_conflict_do_update(
+        index_elements=[CommitmentCache.document_id],
+        set_={"seq": upsert.excluded.seq, "data": upsert.excluded.data},
+        where=col(CommitmentCache.seq) <= upsert.excluded.seq,
+    ))
 
 
 def add_change(

@@ -128,11 +128,12 @@ def _change(site, row: queries.ChangeRow, *, include_ops: bool) -> ChangeOut:
     )
 
 
-def _version(v: Version, paragraphs: list[str] | None) -> VersionOut:
+def _version(v: Version, paragraphs: list[str] | None, stored: list[dict[str, Any]] | None) -> VersionOut:
+    """``stored``: the version's stored commitments (None: not stored; extracted here when the text is given)."""
     return VersionOut(
         seq=v.seq, fetched_at=labels.as_utc(v.fetched_at), title=v.title, content_hash=v.exact_hash,  # type: ignore[arg-type]
         semantic_hash=v.semantic_hash, final_url=v.final_url, meta=dict(v.meta or {}),
-        commitments=(list(v.commitments) if v.commitments is not None
+        commitments=(list(stored) if stored is not None
                      else to_rows(extract_commitments(paragraphs)) if paragraphs is not None else []),
         attachments=list(v.attachments or []), paragraphs=paragraphs,
     )
@@ -180,7 +181,8 @@ def versions(request: Request, document_id: int, include_text: bool = False, lim
             raise HTTPException(404, "no such document")
         all_versions = repo.versions_of(session=s, document_id=document_id)
         chosen = all_versions[offset: offset + limit]
-        items = [_version(v, repo.paragraphs_of(session=s, version=v) if include_text else None) for v in chosen]
+        items = [_version(v, repo.paragraphs_of(session=s, version=v) if include_text else None,
+                          repo.version_commitments(session=s, version=v)) for v in chosen]
     total = len(all_versions)
     return Page[VersionOut](items=items, total=total, limit=limit, offset=offset,
                             next=_next(request, offset=offset, limit=limit, total=total))

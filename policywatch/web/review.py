@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Request
 from starlette.responses import HTMLResponse, PlainTextResponse
 
 from diffing import diff_paragraphs
-from storage import Change, Version, queries, repo
+from storage import Change, queries, repo
 
 from . import labels
 from .diffview import build_view
@@ -34,24 +34,25 @@ def target_lines(summary: str, targets: list[dict[str, Any]] | None) -> list[dic
     return out
 
 
-def _commitments(version: Version, paragraphs: list[str]) -> list[Any]:
-    """The version's commitments as ``Commitment``s: rebuilt from the stored ones (what was extracted when the
-    version was stored, and no extraction cost), else extracted now."""
+def _commitments(rows: list[dict[str, Any]] | None, paragraphs: list[str]) -> list[Any]:
+    """A version's commitments as ``Commitment``s: rebuilt from the stored ones (``rows``: what was extracted when
+    the version was stored, and no extraction cost), else extracted now."""
     from diffing.targets import extract_commitments
 
     from ..commitments import from_rows
 
-    rows = version.commitments
     return extract_commitments(paragraphs) if rows is None else from_rows(rows)
 
 
-def _computed_targets(old_v: Version, new_v: Version, old: list[str], new: list[str]) -> tuple[list[dict[str, str]], bool]:
+def _computed_targets(
+    old_rows: list[dict[str, Any]] | None, new_rows: list[dict[str, Any]] | None, old: list[str], new: list[str],
+) -> tuple[list[dict[str, str]], bool]:
     """Target changes between two arbitrary versions, if the targets module is installed."""
     try:
         from diffing.targets import compare_commitments
     except ImportError:
         return [], False
-    changes = compare_commitments(_commitments(old_v, old), _commitments(new_v, new))
+    changes = compare_commitments(_commitments(old_rows, old), _commitments(new_rows, new))
     return target_lines("\n".join(c.summary_zh() for c in changes), [c.to_json() for c in changes]), True
 
 
@@ -71,6 +72,8 @@ def _diff_response(
             raise HTTPException(404, f"这份文件没有第 {from_seq if old_v is None else to_seq} 版")
         old = repo.paragraphs_of(session=s, version=old_v)
         new = repo.paragraphs_of(session=s, version=new_v)
+        old_rows = repo.version_commitments(session=s, version=old_v)
+        new_rows = repo.version_commitments(session=s, version=new_v)
         stored = change
         if stored is None and to_seq == from_seq + 1:
             found = queries.change_for_versions(session=s, document_id=document_id, to_seq=to_seq)
@@ -82,7 +85,7 @@ def _diff_response(
     if stored is not None:
         lines, targets_known = target_lines(stored.summary, stored.targets), True
     else:
-        lines, targets_known = _computed_targets(old_v, new_v, old, new)
+        lines, targets_known = _computed_targets(old_rows, new_rows, old, new)
     dv = build_view(old, new, ops, full=full)
     path = f"/changes/{change.id}" if change is not None else f"/documents/{document_id}/diff"
     base_query = "" if change is not None else f"?from={from_seq}&to={to_seq}"

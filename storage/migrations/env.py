@@ -13,14 +13,23 @@ from sqlalchemy import create_engine, pool
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from storage.models import HexDigest
 
 config = context.config
 target_metadata = SQLModel.metadata
 
 
+def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+    """Migrations do not import the models: a HexDigest column is written as the binary column it is."""
+    if type_ == "type" and isinstance(obj, HexDigest):
+        return "sa.LargeBinary()"
+    return False
+
+
 def _options(dialect_name: str) -> dict:
     # SQLite cannot ALTER most things: batch mode copies the table instead.
-    return {"target_metadata": target_metadata, "render_as_batch": dialect_name == "sqlite", "compare_type": True}
+    return {"target_metadata": target_metadata, "render_as_batch": dialect_name == "sqlite", "compare_type": True,
+            "render_item": _render_item}
 
 
 def _url() -> str:

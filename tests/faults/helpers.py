@@ -2,7 +2,6 @@
 database from the outside, the way an operator would after a crash."""
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sqlite3
@@ -155,6 +154,8 @@ def consistency_problems(db: Path | str) -> list[str]:
     that do not exist, outbox rows in an unknown state. ``db``: a SQLite file or a database URL."""
     from sqlalchemy import create_engine, text
 
+    from storage.models import unpack_ids
+
     problems: list[str] = []
     engine = create_engine(_url(db))
     try:
@@ -165,10 +166,9 @@ def consistency_problems(db: Path | str) -> list[str]:
             blobs = dict(conn.execute(text("SELECT sha256, base_sha256 FROM blob")).all())
             problems += [f"blob {b}: base {base} missing" for b, base in blobs.items() if base and base not in blobs]
             seqs: dict[int, list[int]] = {}
-            for v in conn.execute(text("SELECT id, document_id, seq, paragraph_ids, raw_sha256 FROM version "
+            for v in conn.execute(text("SELECT id, document_id, seq, paragraph_runs, raw_sha256 FROM version "
                                        "ORDER BY seq")).mappings():
-                ids = v["paragraph_ids"]
-                ids = json.loads(ids) if isinstance(ids, str) else (ids or [])
+                ids = unpack_ids(v["paragraph_runs"])
                 missing = [i for i in ids if i not in paragraph_ids]
                 if missing:
                     problems.append(f"version {v['id']}: paragraphs {missing[:5]} missing")

@@ -4,11 +4,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 import storage
-from storage import Blob, Paragraph, repo
+from storage import Blob, CommitmentCache, Paragraph, Version, repo
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
 
@@ -152,13 +154,62 @@ def test_commitments_are_stored_compressed_and_none_means_not_extracted(engine):
         v = repo.add_version(session=s, document=doc, fetched_at=NOW, title="t", paragraphs=["a"], exact_hash="a",
                              semantic_hash="a", commitments=None)
         s.commit()
-        assert v.commitments is None
-        v.commitments = rows
-        s.add(v)
+        assert repo.version_commitments(session=s, version=v) is None
+        repo.store_commitments(session=s, version=v, rows=rows)
         s.commit()
         again = repo.latest_version(session=s, document_id=doc.id)
-        assert again.commitments == rows
-        assert len(again.commitments_z) < len(str(rows).encode()) / 5
+        assert repo.version_commitments(session=s, version=again) == rows
+        assert len(s.get(CommitmentCache, doc.id).data) < len(str(rows).encode()) / 5
+        # only the newest version keeps its commitments: the next one (not extracted yet) drops them
+        v2 = repo.add_version(session=s, document=doc, fetched_at=NOW, title="t", paragraphs=["b"], exact_hash="b",
+                              semantic_hash="b", commitments=None)
+        s.commit()
+        assert repo.version_commitments(session=s, version=v2) is None
+        assert repo.version_commitments(session=s, version=again) is None
+        repo.store_commitments(session=s, version=again, rows=rows)  # an older version's are not kept
+        v3 = repo.add_version(session=s, document=doc, fetched_at=NOW, title="t", paragraphs=["c"], exact_hash="c",
+                              semantic_hash="c", commitments=rows[:1])
+        s.commit()
+        assert repo.version_commitments(session=s, version=v3) == rows[:1]
+        assert len(s.exec(select(CommitmentCache)).all()) == 1
+
+
+def test_a_version_reads_back_its_title_metadata_and_urls_however_they_changed(engine):
+    """Unchanged title, final URL, encoding, headers and metadata are stored once, not per version; every version
+    still reads back its own values, including a value that went away."""
+    meta = {"doc_number": "郑政办〔2018〕63号", "issuer": "郑州市人民政府办公厅"}
+    states = [
+        ("方案", "http://127.0.0.1/a.html", "utf-8", {"etag": '"1"', "Server": "nginx"}, meta),
+        ("方案", "http://127.0.0.1/a.html", "utf-8", {"etag": '"2"', "Set-Cookie": "x=1"}, meta),
+        ("方案（修订）", "http://127.0.0.1/b.html", "gb18030", {"etag": '"2"'}, meta | {"issuer": "郑州市人民政府"}),
+        ("方案（修订）", None, None, {}, None),
+        ("", None, None, {"Content-Type": "text/html"}, meta),
+        ("", None, None, {"Content-Type": "text/html"}, meta),
+    ]
+    with storage.session(engine) as s:
+        doc = _doc(s)
+        for n, (title, final_url, encoding, headers, m) in enumerate(states):
+            repo.add_version(session=s, document=doc, fetched_at=NOW, title=title, paragraphs=[f"第{n}版"],
+                             exact_hash=str(n), semantic_hash=str(n), final_url=final_url, encoding=encoding,
+                             headers=headers, meta=m)
+            s.commit()
+
+    def seen(v):
+        return v.title, v.final_url, v.encoding, v.headers, v.meta
+
+    expected = [(t, u, e, {k.lower(): v for k, v in h.items() if k.lower() in repo.KEPT_HEADERS} or None, m)
+                for t, u, e, h, m in states]
+    with storage.session(engine) as s:  # a fresh session: values come from the stored rows
+        assert [seen(v) for v in repo.versions_of(session=s, document_id=doc.id)] == expected
+    for seq in range(1, len(states) + 1):
+        with storage.session(engine) as s:
+            assert seen(repo.get_version(session=s, document_id=doc.id, seq=seq)) == expected[seq - 1]
+    with storage.session(engine) as s:
+        assert seen(repo.latest_version(session=s, document_id=doc.id)) == expected[-1]
+        # unchanged values are not stored again
+        stored = s.exec(select(Version.seq, Version.title, Version.meta).order_by(Version.seq)).all()
+        assert [(seq, t) for seq, t, _m in stored if t is not None] == [(1, "方案"), (3, "方案（修订）"), (5, "")]
+        assert sum(m is not None for _seq, _t, m in stored) == 4
 
 
 def test_a_revision_costs_little_more_than_its_changed_text(engine):
@@ -188,3 +239,44 @@ def test_a_revision_costs_little_more_than_its_changed_text(engine):
         assert max(len(b.data) for b in deltas) < 600  # the page template is not stored again
         for version in repo.versions_of(session=s, document_id=doc.id):  # every body still comes back exactly
             assert repo.read_blob(session=s, sha256=version.raw_sha256) == raws[version.seq - 1]
+
+
+def test_a_new_documents_page_template_is_not_stored_again(engine):
+    """The second document of a portal keeps its page as a small delta against the first one's; both read back
+    byte for byte, and the first document's page is still whole after the second was stored."""
+    chrome = "".join(f"<li><a href='/col{i}/index.html'>栏目{i}</a></li>" for i in range(300))
+
+    def page(title, ps):
+        return (f"<html><head><title>{title}</title></head><body><ul>{chrome}</ul>"
+                + "".join(f"<p>{p}</p>" for p in ps) + "</body></html>").encode()
+
+    first = [f"第{i}条：到2025年，单位工业增加值能耗比2020年下降{i + 10}%以上，并完成相关配套改革。" for i in range(20)]
+    second = [f"第{i}条：2023年年底前完成第{i}批老旧小区改造，改造面积不少于{i + 3}万平方米。" for i in range(25)]
+    with storage.session(engine) as s:
+        portal = repo.get_or_create_portal(session=s, name="p", now=NOW)
+        raws = {}
+        for n, (title, paras) in enumerate([("方案", first), ("通知", second)]):
+            doc = repo.create_document(session=s, portal_id=portal.id, url=f"http://127.0.0.1/{n}.html", title=title,
+                                       now=NOW)
+            raws[doc.id] = page(title, paras)
+            repo.add_version(session=s, document=doc, fetched_at=NOW, title=title, paragraphs=paras,
+                             exact_hash=str(n), semantic_hash=str(n), raw=raws[doc.id], encoding="utf-8")
+            s.commit()
+    with storage.session(engine) as s:
+        stored = [repo.latest_version(session=s, document_id=doc_id) for doc_id in raws]
+        keyframe, delta = (s.get(Blob, v.raw_sha256) for v in stored)
+        assert delta.base_sha256 == keyframe.sha256 and len(delta.data) < 200 < len(keyframe.data)
+        for v in stored:
+            assert repo.read_blob(session=s, sha256=v.raw_sha256) == raws[v.document_id]
+
+
+_PIECES = [b"<p>", b"</p>", b">", b"<", b"\x00", b"12", "浏览".encode(), b"\n", b"<div class='nav'>", b"</div>", b"a"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(base=st.lists(st.sampled_from(_PIECES), max_size=120).map(b"".join),
+       new=st.lists(st.sampled_from(_PIECES), max_size=120).map(b"".join), cut=st.integers(0, 10_000))
+def test_a_skeleton_delta_rebuilds_the_exact_bytes(base, new, cut):
+    edited = base[: cut % (len(base) + 1)] + new + base[cut % (len(base) + 1):]  # an insertion, as a revision makes
+    for target in (new, edited, base, b""):
+        assert repo.apply_delta(base, repo.make_delta(base, target)) == target
