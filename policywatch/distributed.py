@@ -39,11 +39,9 @@ from spiders.items import DocumentPage, FetchFailure, ListingPage, NotModified
 from spiders.portal import KnownDocument, PortalSpec
 from storage import Delivery, Run, repo
 
-from .commitments import backfill as backfill_commitments
 from .config import Config
 from .ingest import Ingestor, PortalRun, run_digest_key
-from .outbox import work_outbox_locked
-from .run import CycleReport, crawl_plan, finish_portals, spec_of
+from .run import CycleReport, close_run, crawl_plan, finish_portals, spec_of
 from .schedule import portal_due
 
 log = logging.getLogger("policywatch")
@@ -323,20 +321,4 @@ def run_distributed_cycle(engine: Engine, config: Config, *, redis_url: str, for
             log.info("portal %s: this worker finished the shared cycle", name)
         sp.cycle.mark_finished()
 
-    if deliver:
-        report.outbox = work_outbox_locked(engine, config)
-    backfill_commitments(engine, budget_s=config.backfill_seconds)
-    with storage.session(engine) as s:
-        row = s.get(Run, run_id)
-        row.finished_at = datetime.now(timezone.utc)
-        row.ok = report.ok
-        row.stats = {
-            p.name: {"new": p.new, "revised": p.revised, "unchanged": p.unchanged, "not_modified": p.not_modified,
-                     "failed": p.failed, "errors": len(p.list_failures) + len(p.document_failures),
-                     "role": roles.get(p.name)}
-            for p in report.portals
-        } | {"_outbox": {"sent": report.outbox.sent, "retrying": report.outbox.retrying, "failed": report.outbox.failed},
-             "_worker": me}
-        s.add(row)
-        s.commit()
-    return report
+    return close_run(engine, config, report, run_id=run_id, deliver=deliver, roles=roles, extra={"_worker": me})

@@ -77,10 +77,6 @@ class IngestPipeline:
         self._items: Any = None
         self._results: Any = None
 
-    @property
-    def offloaded(self) -> bool:
-        return self._proc is not None
-
     def handle(self, item: object) -> None:
         if self.lost:
             return  # the worker died: what is left of this cycle is fetched again next run

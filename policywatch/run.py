@@ -123,6 +123,13 @@ def run_cycle(
     report.storage_errors = ingestor.storage_errors
     if complete:  # otherwise the portals stay due, and the next run fetches again what was lost
         finish_portals(engine, config, runs, now=now)
+    return close_run(engine, config, report, run_id=run_id, deliver=deliver)
+
+
+def close_run(engine: Engine, config: Config, report: CycleReport, *, run_id: int, deliver: bool,
+              roles: dict[str, str] | None = None, extra: dict | None = None) -> CycleReport:
+    """The end of every cycle: work the outbox, spend the commitment backfill budget, record the Run row's outcome
+    and per-portal counts (``roles``: each portal's role in a distributed cycle; ``extra``: more stats keys)."""
     if deliver:
         report.outbox = work_outbox_locked(engine, config)
     backfill_commitments(engine, budget_s=config.backfill_seconds)
@@ -133,8 +140,10 @@ def run_cycle(
         row.stats = {
             p.name: {"new": p.new, "revised": p.revised, "unchanged": p.unchanged, "not_modified": p.not_modified,
                      "failed": p.failed, "errors": len(p.list_failures) + len(p.document_failures)}
+            | ({"role": roles.get(p.name)} if roles is not None else {})
             for p in report.portals
-        } | {"_outbox": {"sent": report.outbox.sent, "retrying": report.outbox.retrying, "failed": report.outbox.failed}}
+        } | {"_outbox": {"sent": report.outbox.sent, "retrying": report.outbox.retrying, "failed": report.outbox.failed}
+             } | (extra or {})
         s.add(row)
         s.commit()
     return report

@@ -24,6 +24,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from . import varint
+
 # Python None is SQL NULL (not the JSON text 'null'), so "no value" costs nothing and ``IS NULL`` means it
 JSONType = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
@@ -77,12 +79,7 @@ def pack_ids(ids: list[int]) -> bytes:
         j = i + 1
         while j < len(ids) and ids[j] == ids[j - 1] + 1:
             j += 1
-        delta = start - expected
-        for n in ((delta << 1) ^ (delta >> 63), j - i - 1):
-            while n >= 0x80:
-                out.append((n & 0x7F) | 0x80)
-                n >>= 7
-            out.append(n)
+        varint.write((varint.zigzag(start - expected), j - i - 1), out)
         expected = ids[j - 1] + 1
         i = j
     return bytes(out)
@@ -93,17 +90,10 @@ def unpack_ids(data: bytes | None) -> list[int]:
     ids: list[int] = []
     if not data:
         return ids
-    numbers: list[int] = []
-    n = shift = 0
-    for byte in bytes(data):
-        n |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            numbers.append(n)
-            n = shift = 0
+    numbers, _end = varint.read(bytes(data))
     expected = 0
     for zz, extra in zip(numbers[0::2], numbers[1::2]):
-        start = expected + ((zz >> 1) ^ -(zz & 1))
+        start = expected + varint.unzigzag(zz)
         ids.extend(range(start, start + extra + 1))
         expected = start + extra + 1
     return ids

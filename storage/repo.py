@@ -18,6 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
+from . import varint
 from .models import (
     INHERITED,
     Blob,
@@ -122,13 +123,6 @@ REKEY_RATIO = 4  # a delta bigger than its keyframe's stored size / 4 is stored 
 _MIN_COPY = 12  # shorter matches are cheaper as literal bytes
 
 
-def _varint(n: int, out: bytearray) -> None:
-    while n >= 0x80:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-
-
 def _tokens(data: bytes) -> tuple[list[bytes], bytes]:
     """HTML cut after each ">": the tokens (each stands for itself plus the ">" that ended it) and the rest."""
     tokens = data.split(b">")
@@ -189,42 +183,26 @@ def make_delta(base: bytes, new: bytes) -> bytes:
         if length < _MIN_COPY:
             literal += base[offset : offset + length]
         else:
-            delta = offset - expected
-            for n in (len(literal), (delta << 1) ^ (delta >> 63), length):
-                while n >= 0x80:
-                    head.append((n & 0x7F) | 0x80)
-                    n >>= 7
-                head.append(n)
+            varint.write((len(literal), varint.zigzag(offset - expected), length), head)
             literals.append(bytes(literal))
             literal = bytearray()
             expected = offset + length
             count += 1
         cursor = i
     out = bytearray()
-    _varint(count, out)
+    varint.write((count,), out)
     return bytes(out + head) + b"".join(literals) + bytes(literal) + rest
 
 
 def apply_delta(base: bytes, delta: bytes) -> bytes:
     """The text ``make_delta(base, new)`` was made from: ``new``."""
-    numbers: list[int] = []
-    pos = n = shift = 0
-    wanted = None
-    while wanted is None or len(numbers) < wanted:  # the op count, then three numbers per op
-        byte = delta[pos]
-        pos += 1
-        n |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            numbers.append(n)
-            n = shift = 0
-            if wanted is None:
-                wanted = 1 + 3 * numbers[0]
+    (count,), pos = varint.read(delta, 1)
+    numbers, pos = varint.read(delta, 3 * count, pos)  # three numbers per op
     out = bytearray()
     expected = 0
-    for k in range(1, len(numbers), 3):
+    for k in range(0, len(numbers), 3):
         lit, zz, length = numbers[k], numbers[k + 1], numbers[k + 2]
-        offset = expected + ((zz >> 1) ^ -(zz & 1))
+        offset = expected + varint.unzigzag(zz)
         out += delta[pos : pos + lit]
         pos += lit
         out += base[offset : offset + length]

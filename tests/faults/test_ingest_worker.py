@@ -46,14 +46,17 @@ def _gone(pid: int) -> bool:
     return state in ("Z", "X")
 
 
-def _held_with_worker(run: Cli, server: SlowPortal, db: Path) -> int:
-    """Wait until the server holds a document back and everything answered before it is stored; the worker's pid."""
+def _start_held(server: SlowPortal, config: Path, db: Path) -> tuple[Cli, int]:
+    """Start a run and wait until the server holds a document back and everything answered before it is stored;
+    the run and its worker's pid."""
+    server.hold(after=HOLD_AFTER)
+    run = Cli("--config", str(config), "run")
     wait_until(lambda: server.held.is_set() or not run.running(), timeout=90, what="the crawl to reach the hold")
     wait_until(lambda: scalar(db, "SELECT count(*) FROM version") >= HOLD_AFTER or not run.running(), timeout=60,
                what="the answered documents to be stored")
     assert run.running(), run.finish(5).stderr
     (worker,) = _workers(run.popen.pid)
-    return worker
+    return run, worker
 
 
 def _soundness(db: Path) -> list[str]:
@@ -70,9 +73,7 @@ def worker_killed(tmp_path) -> dict:
     db = tmp_path / "pw.db"
     with SlowPortal(pages.site(DOCS)) as server, WebhookRecorder() as hook:
         config = _config(tmp_path, server, hook)
-        server.hold(after=HOLD_AFTER)
-        run = Cli("--config", str(config), "run")
-        worker = _held_with_worker(run, server, db)
+        run, worker = _start_held(server, config, db)
         os.kill(worker, signal.SIGKILL)
         time.sleep(0.5)
         server.release()
@@ -109,9 +110,7 @@ def run_killed(tmp_path) -> dict:
     db = tmp_path / "pw.db"
     with SlowPortal(pages.site(DOCS)) as server, WebhookRecorder() as hook:
         config = _config(tmp_path, server, hook)
-        server.hold(after=HOLD_AFTER)
-        run = Cli("--config", str(config), "run")
-        worker = _held_with_worker(run, server, db)
+        run, worker = _start_held(server, config, db)
         run.kill()
         killed = run.finish(10)
         deadline = time.monotonic() + 5
