@@ -2,9 +2,9 @@
 
 A column page embeds its first records as XML inside ``<script type="text/xml"><datastore>``; each
 ``<record>`` holds an HTML fragment whose ``<a title="...">`` carries the full title (the visible text is cut
-with "..."). ``<nextgroup>`` links the ``dataproxy.jsp`` URL of the next group of records. The Gansu variant
-answers ``dataproxy.jsp`` with JavaScript (``totalRecord=714.0;... dataStore = ['<table>...</table>', ...]``)
-and pages with ``startrecord``/``endrecord``/``perpage`` parameters.
+with "..."). ``<nextgroup>`` links the column's ``dataproxy.jsp``, which pages with ``startrecord``/``endrecord``/
+``perpage`` parameters (jiangsu.gov.cn, as its jpage script sends them) and answers XML records; the Gansu variant
+answers JavaScript (``totalRecord=714.0;... dataStore = ['<table>...</table>', ...]``).
 """
 from __future__ import annotations
 
@@ -64,7 +64,8 @@ class Hanweb(Family):
         if group:
             href = _HREF.search(group.group(1))
             target = absolute(href.group(1).replace("&amp;", "&"), url) if href else None
-            return [target] if target else []
+            shown = len(_fragments(text))
+            return [_window_after(target, shown)] if target and shown else []
         parts = urlsplit(url)
         params = dict(parse_qsl(parts.query, keep_blank_values=True))
         if "startrecord" in params and "endrecord" in params and _fragments(text):
@@ -79,3 +80,15 @@ class Hanweb(Family):
             params["startrecord"], params["endrecord"] = str(end + 1), str(end + size)
             return [urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(params), ""))]
         return None
+
+
+def _window_after(proxy: str, shown: int) -> str:
+    """The ``dataproxy.jsp`` URL for the records after the ``shown`` ones a column page embeds. The ``<nextgroup>``
+    link names the column but not the records: jpage's script adds ``startrecord``/``endrecord``/``perpage``, and a
+    server asked without them answers the first records again. Windows are as big as the column page's group."""
+    parts = urlsplit(proxy)
+    params = dict(parse_qsl(parts.query, keep_blank_values=True))
+    if "startrecord" in params:
+        return proxy
+    params.update(startrecord=str(shown + 1), endrecord=str(2 * shown), perpage=str(shown))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(params), ""))

@@ -45,6 +45,8 @@ def test_hanweb_datastore_records_use_full_title_and_nextgroup():
     [nxt] = next_pages(text, DINGXI)
     assert nxt.startswith("http://www.dingxi.gov.cn/module/web/jpage/dataproxy.jsp?page=1&")
     assert "columnid=12377" in nxt and "unitid=38486" in nxt
+    # the records after the 45 the column page shows, in a window as big as the page's group
+    assert "startrecord=46&endrecord=90&perpage=45" in nxt
 
 
 def test_hanweb_javascript_datastore_and_record_window_paging():
