@@ -2,13 +2,16 @@
 
 Pure functions on bytes, no Scrapy and no I/O. ``read_attachment`` never raises: a file that cannot be read
 still gets its sha256 and size, with a one-line ``error`` ("encrypted PDF (password required)", "corrupt PDF
-(...)"). Text is extracted from PDF (pypdf) and DOCX (python-docx); other types are identified by hash only.
+(...)"). Text is extracted from PDF (pypdf), DOCX (python-docx) and OFD (GB/T 33190, the national fixed-layout
+format: a zip of XML pages read with lxml); other types (old binary DOC/WPS, spreadsheets) are identified by hash
+only.
 """
 from __future__ import annotations
 
 import hashlib
 import io
 import logging
+import posixpath
 import re
 import zipfile
 from contextlib import contextmanager
@@ -16,10 +19,12 @@ from dataclasses import dataclass
 from typing import Iterator
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from lxml import etree
+
 from spiders.errors import AttachmentError
 from spiders.urls import ATTACHMENT_EXT
 
-__all__ = ["FileContent", "AttachmentError", "read_attachment", "sniff_type", "pdf_text", "docx_text",
+__all__ = ["FileContent", "AttachmentError", "read_attachment", "sniff_type", "pdf_text", "docx_text", "ofd_text",
            "human_size", "looks_like_html"]
 
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -29,6 +34,7 @@ _ZIP_MARKERS = (("word/document.xml", "docx"), ("xl/workbook.xml", "xlsx"), ("pp
 _OLE_EXTS = {"doc", "wps", "xls", "et", "ppt", "dps"}
 _HTML_START = re.compile(rb"^\s*(<!doctype\s+html|<html|<head|<body|<meta|<script|<title)", re.I)
 _MAX_PDF_PAGES = 2000  # text of longer PDFs is cut here (the hash still covers the whole file)
+_MAX_OFD_PART = 50_000_000  # an OFD part that inflates beyond this is a zip bomb, not a page
 
 
 @dataclass(frozen=True)
@@ -198,8 +204,84 @@ def docx_text(data: bytes) -> str:
     return "\n".join(lines)
 
 
+def _ofd_part(zf: zipfile.ZipFile, loc: str, base: str = "") -> etree._Element:
+    """Parse the OFD part at ``loc`` (an ST_Loc: absolute from the package root, or relative to ``base``'s folder)."""
+    loc = loc.strip().replace("\\", "/")
+    path = loc.lstrip("/") if loc.startswith("/") else posixpath.join(posixpath.dirname(base), loc)
+    path = posixpath.normpath(path)
+    try:
+        info = zf.getinfo(path)
+    except KeyError:
+        raise AttachmentError(f"corrupt OFD (missing part {path})") from None
+    if info.file_size > _MAX_OFD_PART:
+        raise AttachmentError(f"corrupt OFD (part {path} inflates to {human_size(info.file_size)})")
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, recover=False)
+    return etree.fromstring(zf.read(path), parser)
+
+
+def _local(el: etree._Element) -> str:
+    return etree.QName(el).localname if isinstance(el.tag, str) else ""
+
+
+def _numbers(value: str | None) -> list[float]:
+    try:
+        return [float(v) for v in (value or "").split()]
+    except ValueError:
+        return []
+
+
+def _ofd_lines(page: etree._Element) -> list[str]:
+    """The text of one OFD page as lines: each TextCode placed at its Boundary origin plus its X/Y, codes whose
+    baselines are within half a font size of each other are one line, read left to right, lines top to bottom."""
+    codes: list[tuple[float, float, float, str]] = []  # y, x, size, text
+    for obj in page.iter():
+        if _local(obj) != "TextObject":
+            continue
+        box = _numbers(obj.get("Boundary")) + [0.0, 0.0]
+        size = (_numbers(obj.get("Size")) or [3.5])[0]
+        for code in obj:
+            if _local(code) == "TextCode" and code.text:
+                x = (_numbers(code.get("X")) or [0.0])[0]
+                y = (_numbers(code.get("Y")) or [0.0])[0]
+                codes.append((box[1] + y, box[0] + x, size, code.text))
+    codes.sort()
+    lines: list[list[tuple[float, str]]] = []
+    line_y = None
+    for y, x, size, text in codes:
+        if line_y is None or y - line_y > size / 2:
+            lines.append([])
+            line_y = y
+        lines[-1].append((x, text))
+    return [text for text in ("".join(t for _x, t in sorted(line)).strip() for line in lines) if text]
+
+
+def ofd_text(data: bytes) -> str:
+    """Text of every page of an OFD file, one line per text line, pages in document order (the first document
+    of the package; template pages — letterheads, seals' captions — are left out).
+
+    Raises AttachmentError with a one-line reason for a file that is not an OFD package or is damaged.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            root = _ofd_part(zf, "OFD.xml")
+            doc_loc = next((el.text for el in root.iter() if _local(el) == "DocRoot" and el.text), None)
+            if doc_loc is None:
+                raise AttachmentError("corrupt OFD (OFD.xml names no DocRoot)")
+            doc_path = posixpath.normpath(doc_loc.strip().replace("\\", "/").lstrip("/"))
+            document = _ofd_part(zf, doc_path)
+            pages = [el.get("BaseLoc") for el in document.iter() if _local(el) == "Page" and el.get("BaseLoc")]
+            lines: list[str] = []
+            for loc in pages:
+                lines += _ofd_lines(_ofd_part(zf, loc, doc_path))
+    except AttachmentError:
+        raise
+    except (zipfile.BadZipFile, etree.XMLSyntaxError, ValueError, OSError, EOFError) as exc:
+        raise AttachmentError(f"corrupt OFD ({_first_line(exc)})") from exc
+    return "\n".join(lines)
+
+
 def read_attachment(data: bytes, name: str = "", url: str = "") -> FileContent:
-    """Hash the bytes, sniff the type and extract text from PDF and DOCX. Never raises."""
+    """Hash the bytes, sniff the type and extract text from PDF, DOCX and OFD. Never raises."""
     digest = hashlib.sha256(data).hexdigest()
     kind = sniff_type(data, name, url)
     text: str | None = None
@@ -209,6 +291,8 @@ def read_attachment(data: bytes, name: str = "", url: str = "") -> FileContent:
             text = pdf_text(data)
         elif kind == "docx":
             text = docx_text(data)
+        elif kind == "ofd":
+            text = ofd_text(data)
     except AttachmentError as exc:
         error = str(exc)
     return FileContent(file_type=kind, sha256=digest, size=len(data), text=text, error=error)

@@ -10,7 +10,7 @@ One cycle for one portal:
      If-Modified-Since from their KnownDocument; a 304 (or an unchanged ETag) yields ``NotModified`` and
      nothing is parsed;
   4. each fetched document is decoded, passed through the quality gate and extracted; its same-site
-     attachments are fetched (size cap ``max_attachment_bytes``, hashed, PDF/DOCX text extracted) and the
+     attachments are fetched (size cap ``max_attachment_bytes``, hashed, PDF/DOCX/OFD text extracted) and the
      ``DocumentPage`` is yielded once every attachment has an outcome.
 Politeness: every request goes through the same scheduler, so delay, per-host concurrency, AutoThrottle and
 robots.txt apply to list pages, documents and attachments alike. At most ``max_requests`` list/document

@@ -1,4 +1,4 @@
-"""Small real attachment files generated in tests: a hand-written PDF with Chinese text, a DOCX via python-docx.
+"""Small real attachment files generated in tests: a hand-written PDF with Chinese text, a DOCX via python-docx, an OFD.
 
 The PDF uses a Type0 font with Identity-H encoding whose glyph ids are the characters' code points and a
 ToUnicode CMap that maps them back, so a text extractor recovers the Chinese text exactly (no font program
@@ -8,6 +8,7 @@ Output is deterministic: same lines, same bytes.
 from __future__ import annotations
 
 import io
+import zipfile
 
 
 def _hex(text: str) -> str:
@@ -77,4 +78,44 @@ def make_docx(paragraphs: list[str], table: list[list[str]] | None = None) -> by
                 grid.cell(r, c).text = value
     buf = io.BytesIO()
     document.save(buf)
+    return buf.getvalue()
+
+
+_OFD_NS = 'xmlns:ofd="http://www.ofdspec.org/2016"'
+
+
+def _ofd_text_object(oid: int, x: float, y: float, text: str, size: float = 5.0) -> str:
+    return (f'<ofd:TextObject ID="{oid}" Boundary="{x} {y} 170 {size + 2}" Font="3" Size="{size}">'
+            f'<ofd:TextCode X="0" Y="{size}" DeltaX="g {len(text) - 1} {size}">{text}</ofd:TextCode></ofd:TextObject>')
+
+
+def make_ofd(pages: list[list[list[str]]], template: str = "") -> bytes:
+    """An OFD package (GB/T 33190 layout: OFD.xml -> Doc_0/Document.xml -> Pages/Page_N/Content.xml): ``pages``
+    of lines, each line a list of text runs placed left to right as separate TextObjects (a run's y is shifted a
+    little, as real layout engines do). ``template`` is text on a template page the pages refer to."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("OFD.xml", f'<?xml version="1.0" encoding="UTF-8"?><ofd:OFD {_OFD_NS} Version="1.0" DocType="OFD">'
+                               "<ofd:DocBody><ofd:DocInfo><ofd:DocID>x</ofd:DocID></ofd:DocInfo>"
+                               "<ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot></ofd:DocBody></ofd:OFD>")
+        page_refs = "".join(f'<ofd:Page ID="{10 + n}" BaseLoc="Pages/Page_{n}/Content.xml"/>' for n in range(len(pages)))
+        zf.writestr("Doc_0/Document.xml", f'<?xml version="1.0" encoding="UTF-8"?><ofd:Document {_OFD_NS}>'
+                    '<ofd:CommonData><ofd:MaxUnitID>999</ofd:MaxUnitID><ofd:PageArea>'
+                    '<ofd:PhysicalBox>0 0 210 297</ofd:PhysicalBox></ofd:PageArea>'
+                    '<ofd:TemplatePage ID="2" BaseLoc="Tpls/Tpl_0/Content.xml"/></ofd:CommonData>'
+                    f"<ofd:Pages>{page_refs}</ofd:Pages></ofd:Document>")
+        zf.writestr("Doc_0/Tpls/Tpl_0/Content.xml", f'<ofd:Page {_OFD_NS}><ofd:Content><ofd:Layer ID="5">'
+                    f"{_ofd_text_object(6, 20, 10, template)}</ofd:Layer></ofd:Content></ofd:Page>")
+        for n, lines in enumerate(pages):
+            objects, oid = [], 100
+            for row, runs in enumerate(lines):
+                x = 25.0
+                for k, run in enumerate(runs):
+                    objects.append(_ofd_text_object(oid, x, 40 + row * 8 + 0.3 * k, run))
+                    oid += 1
+                    x += 5.0 * len(run)
+            objects.reverse()  # drawing order is not reading order
+            zf.writestr(f"Doc_0/Pages/Page_{n}/Content.xml",
+                        f'<?xml version="1.0" encoding="UTF-8"?><ofd:Page {_OFD_NS}><ofd:Template TemplateID="2"/>'
+                        f'<ofd:Content><ofd:Layer ID="{n + 7}">{"".join(objects)}</ofd:Layer></ofd:Content></ofd:Page>')
     return buf.getvalue()

@@ -11,7 +11,7 @@ from spiders.attachments import human_size, looks_like_html, read_attachment, sn
 from spiders.items import Attachment
 from spiders.pending import Outcome, PendingDocuments
 
-from .files import make_docx, make_pdf
+from .files import make_docx, make_ofd, make_pdf
 
 LINES = ["测试市节能减排工作方案", "到2025年，单位工业增加值能耗比2020年下降13.5%以上。"]
 
@@ -59,6 +59,41 @@ def test_corrupt_and_mislabelled_files_get_one_line_errors():
     assert bad_docx.file_type == "docx" and bad_docx.error.startswith("corrupt DOCX (")
     assert read_attachment(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64 + "EncryptionInfo".encode("utf-16-le"),
                            "x.docx").error == "encrypted DOCX (password-protected Office file)"
+
+
+def test_ofd_text_in_reading_order_without_the_template():
+    pages = [[["测试市人民政府关于印发", "节能减排工作方案的通知"], ["到2025年，单位工业增加值能耗比2020年下降13.5%以上。"]],
+             [["二〇二四年一月五日"]]]
+    data = make_ofd(pages, template="测试市人民政府文件")
+    content = read_attachment(data, "附件2.ofd")
+    assert (content.file_type, content.error) == ("ofd", None)
+    assert content.text.splitlines() == ["测试市人民政府关于印发节能减排工作方案的通知",
+                                         "到2025年，单位工业增加值能耗比2020年下降13.5%以上。", "二〇二四年一月五日"]
+    # a revised OFD gives the revised line, so the attachment change shows as a text change
+    revised = make_ofd([[pages[0][0], ["到2025年，单位工业增加值能耗比2020年下降12%以上。"]], pages[1]])
+    assert read_attachment(revised, "附件2.ofd").text.splitlines()[1] == "到2025年，单位工业增加值能耗比2020年下降12%以上。"
+
+
+def test_damaged_ofd_gets_a_one_line_error_and_keeps_its_hash():
+    whole = make_ofd([[["正文"]]])
+    broken = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(whole)) as src, zipfile.ZipFile(broken, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            dst.writestr(info, data[: len(data) // 2] if info.filename.endswith("Content.xml") else data)
+    cut = read_attachment(broken.getvalue(), "x.ofd")
+    assert cut.file_type == "ofd" and cut.text is None and cut.sha256
+    assert cut.error.startswith("corrupt OFD (") and "\n" not in cut.error
+    no_root = io.BytesIO()
+    with zipfile.ZipFile(no_root, "w") as zf:
+        zf.writestr("OFD.xml", '<ofd:OFD xmlns:ofd="http://www.ofdspec.org/2016"><ofd:DocBody/></ofd:OFD>')
+    assert read_attachment(no_root.getvalue(), "x.ofd").error == "corrupt OFD (OFD.xml names no DocRoot)"
+    entity = io.BytesIO()  # an XML entity bomb is refused, not expanded
+    with zipfile.ZipFile(entity, "w") as zf:
+        zf.writestr("OFD.xml", '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]>'
+                               '<ofd:OFD xmlns:ofd="http://www.ofdspec.org/2016"><ofd:DocBody><ofd:DocRoot>&b;</ofd:DocRoot>'
+                               '</ofd:DocBody></ofd:OFD>')
+    assert read_attachment(entity.getvalue(), "x.ofd").error.startswith("corrupt OFD (")
 
 
 def test_types_from_magic_bytes_then_names():
