@@ -1,4 +1,5 @@
-"""A document's life through the real CLI: attachments that change, documents that disappear, a request budget."""
+"""A document's life through the real CLI, on SQLite and PostgreSQL: attachments that change, documents that
+disappear, a request budget."""
 from __future__ import annotations
 
 from ..conftest import export, run_cli, write_config
@@ -33,15 +34,15 @@ def _site(pdf_lines: list[str], with_b: bool = True) -> dict[str, bytes]:
     return pages
 
 
-def _config(tmp_path, server, webhook, **portal):
-    return write_config(tmp_path / "pw.toml", db=tmp_path / "pw.db",
+def _config(tmp_path, database_url, server, webhook, **portal):
+    return write_config(tmp_path / "pw.toml", db=database_url,
                         portals=[{"name": "p", "start_urls": [server.base + LIST], "delay": 0, **portal}],
                         subscriptions=[{"name": "s", "urls": [webhook.url("s")]}])
 
 
-def test_a_changed_attachment_is_a_revision_of_its_document(tmp_path, portal_server, webhook):
+def test_a_changed_attachment_is_a_revision_of_its_document(tmp_path, database_url, portal_server, webhook):
     server = portal_server(_site(["Key tasks 2025", "Energy intensity down 13.5%"]))
-    config = _config(tmp_path, server, webhook)
+    config = _config(tmp_path, database_url, server, webhook)
     assert run_cli("--config", str(config), "run").returncode == 0
     data = export(config)
     doc = next(d for d in data["documents"] if d["title"] == DOC_A[1])
@@ -58,9 +59,9 @@ def test_a_changed_attachment_is_a_revision_of_its_document(tmp_path, portal_ser
     assert {d["title"]: len(d["versions"]) for d in data["documents"]} == {DOC_A[1]: 2, DOC_B[1]: 1}
 
 
-def test_an_attachment_that_fails_to_download_is_not_a_change(tmp_path, portal_server, webhook):
+def test_an_attachment_that_fails_to_download_is_not_a_change(tmp_path, database_url, portal_server, webhook):
     server = portal_server(_site(["Key tasks 2025"]))
-    config = _config(tmp_path, server, webhook)
+    config = _config(tmp_path, database_url, server, webhook)
     assert run_cli("--config", str(config), "run").returncode == 0
     server.overrides["/zcwj/202101/P020210101_1.pdf"] = (500, b"busy", {})
     run_cli("--config", str(config), "run", "--force")
@@ -69,9 +70,9 @@ def test_an_attachment_that_fails_to_download_is_not_a_change(tmp_path, portal_s
     assert all(len(d["versions"]) == 1 for d in data["documents"])
 
 
-def test_a_document_gone_from_list_and_server_is_withdrawn_once(tmp_path, portal_server, webhook):
+def test_a_document_gone_from_list_and_server_is_withdrawn_once(tmp_path, database_url, portal_server, webhook):
     server = portal_server(_site(["x"]))
-    config = _config(tmp_path, server, webhook)
+    config = _config(tmp_path, database_url, server, webhook)
     assert run_cli("--config", str(config), "run").returncode == 0
     server.set_pages(_site(["x"], with_b=False))  # B is off the list and answers 404
     for _ in range(4):
@@ -85,9 +86,9 @@ def test_a_document_gone_from_list_and_server_is_withdrawn_once(tmp_path, portal
     assert sum("撤回" in t or "撤下" in t for t in titles) == 1, titles
 
 
-def test_request_budget_is_a_warning_and_the_rest_comes_next_cycle(tmp_path, portal_server, webhook):
+def test_request_budget_is_a_warning_and_the_rest_comes_next_cycle(tmp_path, database_url, portal_server, webhook):
     server = portal_server(_site(["x"]))
-    config = _config(tmp_path, server, webhook, max_requests=2)
+    config = _config(tmp_path, database_url, server, webhook, max_requests=2)
     first = run_cli("--config", str(config), "run")
     assert first.returncode == 0, first.stderr
     assert "budget" in first.stderr and first.stderr.count("ERROR") == 0
