@@ -111,8 +111,9 @@ class IngestPipeline:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         self._proc.join()
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        log.debug("ingest worker done: %d items, %.1f s CPU", self.items,
-                  after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        log.debug("ingest worker done: %d items, %.1f s CPU (the crawling process so far: %.1f s CPU)", self.items,
+                  after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, own.ru_utime + own.ru_stime)
         if result is not None:
             self.ingestor.portals.update(result.portals)  # the same dict object the cycle reads afterwards
             self.ingestor.storage_errors = result.storage_errors

@@ -44,16 +44,20 @@ DROP_SELECTORS = (
     "#_jiucuo_", "#_span_jiucuo", ".article-reldocuments", ".xg-list", ".related", ".relevant", "#qr_container",
     "#div_div", ".fontsize", "#pagination", ".pageInfo",
 )
-_BOILERPLATE_LINE = re.compile(
-    r"打印本页|关闭窗口|关闭本页|【\s*打印\s*】|【\s*关闭\s*】|返回顶部|^\s*【?\s*字[体号]\s*[:：]?\s*[大中小\s]+】?\s*$"
-    r"|^\s*(浏览次数|访问量|访问次数|点击数|点击量|阅读次数|阅读量|浏览量)\s*[:：]\s*\d*\s*$"
-    r"|^\s*(您?当前(所在)?位置|您现在的位置|当前页面)\s*[:：]"
-    r"|ICP备|网站标识码|公网安备|^\s*(版权所有|主办单位|承办单位|技术支持)\s*[:：]"
-    r"|^\s*分享到\s*[:：]?|扫一扫在手机打开当前页|^\s*(上一篇|下一篇)\s*[:：]"
-    r"|^\s*[（(]?\s*责任编辑\s*[:：][^）)]{0,20}[）)]?\s*$"
+# Boilerplate lines: what a line starts with (matched at its start) or holds anywhere. Two patterns rather than one
+# alternation with ^-anchored branches, which the regex engine would try at every position of every line.
+_BOILERPLATE_START = re.compile(
+    r"\s*【?\s*字[体号]\s*[:：]?\s*[大中小\s]+】?\s*$"
+    r"|\s*(浏览次数|访问量|访问次数|点击数|点击量|阅读次数|阅读量|浏览量)\s*[:：]\s*\d*\s*$"
+    r"|\s*(您?当前(所在)?位置|您现在的位置|当前页面)\s*[:：]"
+    r"|\s*(版权所有|主办单位|承办单位|技术支持)\s*[:：]"
+    r"|\s*分享到\s*[:：]?|\s*(上一篇|下一篇)\s*[:：]"
+    r"|\s*[（(]?\s*责任编辑\s*[:：][^）)]{0,20}[）)]?\s*$"
 )
+_BOILERPLATE_ANYWHERE = re.compile(
+    r"打印本页|关闭窗口|关闭本页|【\s*打印\s*】|【\s*关闭\s*】|返回顶部|ICP备|网站标识码|公网安备|扫一扫在手机打开当前页")
 _TEXT_CONTENT = etree.XPath("string()", smart_strings=False)  # what lxml.html's text_content() returns
-# Every alternative of _BOILERPLATE_LINE contains one of these characters (keep in step with it).
+# Every alternative of _BOILERPLATE_START and _BOILERPLATE_ANYWHERE contains one of these characters (keep in step).
 _BOILERPLATE_HINT = re.compile(r"[打关【返字:：备网分扫]")
 _TITLE_SEPARATORS = re.compile(r"\s+[-–—|｜]\s+|_+|\s*[|｜]\s*")
 _SITE_NAME = re.compile(r"(人民政府|政府网|门户网站|官方网站|网站|政府|首页|中国政府网|官网)$")
@@ -193,7 +197,8 @@ def _title(root: etree._Element, selectors: list[str], meta: dict[str, str], lab
 
 def _drop_boilerplate_lines(lines: list[str]) -> list[str]:
     return [line for line in lines
-            if not (len(line) <= 80 and _BOILERPLATE_HINT.search(line) and _BOILERPLATE_LINE.search(line))]
+            if not (len(line) <= 80 and _BOILERPLATE_HINT.search(line)
+                    and (_BOILERPLATE_START.match(line) or _BOILERPLATE_ANYWHERE.search(line)))]
 
 
 def extract_document(html: str, url: str, *, body_selector: str | None = None, family: str | None = None,

@@ -16,9 +16,9 @@ _SHORT_PAGE = 1500  # visible characters; block/soft-404 pages are shorter than 
 
 _RUISHU = re.compile(r"\$_ts\s*[=.\[]|window\[\s*['\"]\$_ts['\"]\s*\]|wzwschallenge|WZWSREL", re.I)
 # Every _RUISHU match contains "$_ts" or "wzws" in some letter case (under re.I, t, w and z only pair with their
-# ASCII capitals, s also with U+017F LONG S, UTF-8 C5 BF). Looking for those in the lower-cased UTF-8 bytes first
+# ASCII capitals, s also with U+017F LONG S). Looking for those in the page's lower-cased ASCII characters first
 # spares the slow case-insensitive scan on ordinary pages. Keep _may_be_ruishu in step with _RUISHU.
-_LONG_S = b"\xc5\xbf"
+_LONG_S = "\u017f"
 _JIASULE = re.compile(r"__jsl_clearance|__jsluid", re.I)
 _WAF = re.compile(r"网站安全防护|云堤|访问被拦截|拦截了您的访问|您的访问(请求)?被(拒绝|阻断|拦截)|安全狗|疑似黑客攻击|"
                   r"Web应用防火墙|WAF拦截|防火墙拦截|触发了?安全(防护)?策略|请求已被网站管理员设置拦截|"
@@ -101,11 +101,14 @@ def visible_text(html: str) -> str:
 
 
 def _may_be_ruishu(text: str) -> bool:
-    """False only when ``text`` holds neither "$_ts" nor "wzws" in any letter case (a _RUISHU precondition)."""
-    low = text.encode("utf-8", "surrogatepass").lower()  # ASCII letters only; multi-byte sequences unchanged
-    if b"$_ts" in low or b"wzws" in low:
+    """False only when ``text`` holds neither "$_ts" nor "wzws" in any letter case (a _RUISHU precondition).
+
+    Without a LONG S, such a match is a run of ASCII characters, which dropping every non-ASCII character keeps
+    (it can only join other ASCII characters into a false candidate, which the regex then rejects)."""
+    if _LONG_S in text:
         return True
-    return _LONG_S in low and (b"$_t" + _LONG_S in low or b"wzw" + _LONG_S in low)
+    low = text.encode("ascii", "ignore").lower()
+    return b"$_ts" in low or b"wzws" in low
 
 
 def _ruishu(text: str) -> bool:

@@ -37,7 +37,6 @@ _ANY_LABEL_WITH_COLON = re.compile(
     r"(?:" + _LABEL_PATTERN + r"|公开方式|公开时限|公开范围|组配分类|主\s*题\s*词|信息来源|来\s*源|浏览次数|访问量|字号)\s*[:：]")
 _DATE = re.compile(r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})")
 _DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})")
-_STRING = etree.XPath("string()")
 
 
 def normalise_label(text: str) -> str:
@@ -106,27 +105,16 @@ _INLINE_TEXT_MAX = 300  # inline labels are only read in texts at most this long
 
 
 def _short_string(el: etree._Element) -> str | None:
-    """``string(el)`` when it is at most _LABEL_TEXT_MAX characters long, else None. The first text pieces
-    (element texts, tails of everything inside) are counted in Python to give up early on long text; when there
-    are many short pieces, libxml2 builds the string."""
+    """``string(el)`` when it is at most _LABEL_TEXT_MAX characters long, else None; reading stops at the first
+    text piece that goes past the limit (itertext yields exactly the text nodes that string() joins)."""
     size = 0
-    for count, node in enumerate(el.iter()):
-        if count == 16:
-            break
-        if isinstance(node.tag, str):
-            text = node.text
-            if text:
-                size += len(text)
-                if size > _LABEL_TEXT_MAX:
-                    return None
-        if node is not el:
-            tail = node.tail
-            if tail:
-                size += len(tail)
-                if size > _LABEL_TEXT_MAX:
-                    return None
-    raw = _STRING(el)
-    return raw if len(raw) <= _LABEL_TEXT_MAX else None
+    pieces: list[str] = []
+    for piece in el.itertext():
+        size += len(piece)
+        if size > _LABEL_TEXT_MAX:
+            return None
+        pieces.append(piece)
+    return "".join(pieces)
 
 
 class _Candidates(NamedTuple):

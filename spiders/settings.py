@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from scrapy.settings.default_settings import EXTENSIONS_BASE
+
 if TYPE_CHECKING:
     from spiders.portal import PortalSpec
 
 USER_AGENT = "Mozilla/5.0 (compatible; policywatch/0.1; government policy change monitor)"
 # Statuses worth retrying: rate limiting, gateway/server trouble, request timeouts. Never 404/403/412.
 RETRY_HTTP_CODES = [408, 429, 500, 502, 503, 504, 522, 524]
+_REMOTE_CONTROL = "scrapy.extensions.remote_control.RemoteControl"
 
 
 def portal_settings(spec: PortalSpec) -> dict[str, Any]:
@@ -39,7 +42,9 @@ def crawler_settings(specs: list[PortalSpec]) -> dict[str, Any]:
     Robots.txt obeyed, one request at a time per host unless every portal allows more, AutoThrottle on,
     retries on 408/429/5xx/timeouts (not 404), size cap and timeout, no HTTP cache (conditional requests are
     sent explicitly by the spider), meta-refresh not followed (the quality gate must see refresh stubs),
-    WARNING log level, no telnet console, few concurrent items per response.
+    WARNING log level, no telnet console or remote control, few concurrent items per response, and none of the
+    Scrapy components these spiders have no use for (offsite filter, HTTP auth, depth tracking, meta-copy check,
+    downloader statistics).
     """
     delays = [float(s.delay) for s in specs] or [1.0]
     concurrency = [max(1, int(s.concurrency)) for s in specs] or [1]
@@ -72,8 +77,25 @@ def crawler_settings(specs: list[PortalSpec]) -> dict[str, Any]:
         "COOKIES_ENABLED": True,
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": "WARNING",
-        "DEPTH_LIMIT": 0,
         # Scrapy starts this many asyncio tasks for every response's output (2.13+); a page yields a few items and
         # requests, and 100 tasks per response cost about 2 ms of CPU per document (benchmarks/bench_crawl.py)
         "CONCURRENT_ITEMS": 4,
+        # Scrapy 2.19's RemoteControl extension serves an HTTP endpoint on localhost that runs the Python code sent
+        # to it: a daemon must not. Scrapy imports every extension named in EXTENSIONS, disabled ones too, so it
+        # is also left out of the base list (importing it, and aiohttp with it, costs 0.2 s of CPU per run).
+        "REMOTE_CONTROL_ENABLED": False,
+        "EXTENSIONS_BASE": {path: order for path, order in EXTENSIONS_BASE.items() if path != _REMOTE_CONTROL},
+        # Components that do nothing for these spiders but cost CPU on every request or output: no
+        # allowed_domains (the spider checks same-site itself), no http_user/http_pass, no depth limit or depth
+        # priority, no meta copied from responses (every request gets its own meta), and no reader of the
+        # downloader/* byte and status counters (which re-serialise every request and its headers)
+        "DOWNLOADER_STATS": False,
+        "DOWNLOADER_MIDDLEWARES": {
+            "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+            "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
+        },
+        "SPIDER_MIDDLEWARES": {
+            "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+            "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
+        },
     }

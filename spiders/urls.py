@@ -1,6 +1,7 @@
 """URL helpers: site identity, article-URL shapes of the portal CMS families, link normalisation."""
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from urllib.parse import parse_qs, urljoin, urlsplit, urlunsplit
@@ -38,6 +39,7 @@ def host_of(url: str) -> str:
     return host.rstrip(".").lower()
 
 
+@functools.lru_cache(maxsize=1024)  # a crawl asks about the same few hosts for every link and response
 def registered_domain(host: str) -> str:
     """The registrable domain of a host (``zwgk.lishui.gov.cn`` -> ``lishui.gov.cn``); IPs map to themselves."""
     host = host.rstrip(".").lower()
