@@ -4,9 +4,11 @@ Stores a 30–60 KB synthetic policy page (benchmarks/portalgen.py), then 100 re
 paragraph (and the page's view counter, as real portals do), through the real ingest path (policywatch.ingest →
 storage). Prints the database size growth per version, and how much of it is the changed text itself; what a
 document's first version adds (the first document, then each of 20 more new documents of the same portal: a proxy
-for a whole crawl's size); and the CPU time of ``Ingestor.document`` (process time, yet noisy on a busy machine).
+for a whole crawl's size); and the CPU time of ``Ingestor.document`` (process time, yet noisy on a busy machine),
+also per new document of a portal's first crawl (500 generated pages stored as one baseline cycle does, in a
+database of their own).
 
-Rerun: .venv/bin/python benchmarks/bench_storage.py [--versions 100] [--documents 20] [--tables]
+Rerun: .venv/bin/python benchmarks/bench_storage.py [--versions 100] [--documents 20] [--crawl 500] [--tables]
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ sys.path.insert(0, str(HERE))
 import portalgen  # noqa: E402
 
 import storage  # noqa: E402
-from policywatch.config import config_from_dict  # noqa: E402
+from policywatch.config import Config, config_from_dict  # noqa: E402
 from policywatch.ingest import Ingestor, PortalRun  # noqa: E402
 from spiders.charset import decode_body  # noqa: E402
 from spiders.extract import extract_document  # noqa: E402
@@ -41,11 +43,43 @@ def db_bytes(path: Path) -> int:
     return used
 
 
+def page_item(html_text: str, url: str, etag: str, fetched_at: datetime) -> DocumentPage:
+    """A generated page as the spider yields it."""
+    raw = html_text.encode("utf-8")
+    text, encoding = decode_body(raw, "text/html; charset=utf-8")
+    page = extract_document(text, url, family="trs")
+    return DocumentPage(portal="bench", url=url, final_url=url, status=200, headers={"etag": etag}, body=raw,
+                        encoding=encoding, title=page.title, paragraphs=page.paragraphs, fetched_at=fetched_at,
+                        metadata=page.metadata)
+
+
+def first_crawl_cpu(documents: int, config: Config, t0: datetime) -> float:
+    """CPU seconds per document of ``Ingestor.document`` while a portal's first (baseline) cycle stores
+    ``documents`` new generated pages, in a fresh database. The pages are extracted before the clock starts."""
+    work = Path(tempfile.mkdtemp(prefix="pw-bench-crawl-"))
+    engine = storage.make_engine(f"sqlite:///{work / 'pw.db'}")
+    storage.init_db(engine)
+    with storage.session(engine) as s:
+        portal_id = repo.get_or_create_portal(session=s, name="bench", now=t0).id
+        s.commit()
+    gen = portalgen.Portal(documents, "trs")
+    items = [page_item(gen.document_html(doc), "http://127.0.0.1" + gen.doc_path(doc), f'"{doc}"', t0)
+             for doc in range(1, documents + 1)]
+    run = PortalRun(name="bench", portal_id=portal_id, baseline=True)
+    ingestor = Ingestor(engine=engine, config=config, portals={"bench": run}, run_id=1)
+    started = time.process_time()
+    for item in items:
+        ingestor.document(item)
+    return (time.process_time() - started) / documents
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--versions", type=int, default=100)
     ap.add_argument("--documents", type=int, default=20, help="new documents stored after the revisions, to "
                     "measure the size of a document's first version (default 20)")
+    ap.add_argument("--crawl", type=int, default=500, help="new documents of a portal's first crawl to time "
+                    "(default 500)")
     ap.add_argument("--tables", action="store_true", help="also print the size of each table and index")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="pw-bench-storage-"))
@@ -64,19 +98,14 @@ def main() -> int:
     def store(n: int, baseline: bool, doc: int = 7) -> tuple[int, int]:
         gen.revision[doc] = n
         html_text = gen.document_html(doc).replace("浏览次数：<span>", f"浏览次数：<span>{1000 + n}")
-        raw = html_text.encode("utf-8")
-        text, encoding = decode_body(raw, "text/html; charset=utf-8")
         doc_url = url if doc == 7 else "http://127.0.0.1" + gen.doc_path(doc)
-        page = extract_document(text, doc_url, family="trs")
-        item = DocumentPage(portal="bench", url=doc_url, final_url=doc_url, status=200, headers={"etag": f'"{n}"'},
-                            body=raw, encoding=encoding, title=page.title, paragraphs=page.paragraphs,
-                            fetched_at=t0 + timedelta(hours=n), metadata=page.metadata)
+        item = page_item(html_text, doc_url, f'"{n}"', t0 + timedelta(hours=n))
         run = PortalRun(name="bench", portal_id=portal_id, baseline=baseline)
         ingestor = Ingestor(engine=engine, config=config, portals={"bench": run}, run_id=n)
         started = time.process_time()
         ingestor.document(item)
         cpu.append(time.process_time() - started)
-        return len(raw), len("".join(page.paragraphs).encode("utf-8"))
+        return len(item.body), len("".join(item.paragraphs).encode("utf-8"))
 
     raw_len, text_len = store(0, baseline=True)
     start = db_bytes(work / "pw.db")
@@ -115,7 +144,12 @@ def main() -> int:
     print(f"CPU (process time) in Ingestor.document: first version {cpu[0] * 1000:.1f} ms, "
           f"revisions {sum(cpu[1:baseline_cpu]) / max(1, baseline_cpu - 1) * 1000:.1f} ms each, new documents "
           f"{sum(cpu[baseline_cpu:]) / max(1, len(cpu) - baseline_cpu) * 1000:.1f} ms each")
-    print("rerun: .venv/bin/python benchmarks/bench_storage.py" + (f" --versions {args.versions}" if args.versions != 100 else ""))
+    if args.crawl:
+        print(f"CPU (process time) in Ingestor.document for a portal's first crawl: "
+              f"{first_crawl_cpu(args.crawl, config, t0) * 1000:.2f} ms per new document ({args.crawl} documents)")
+    options = {"--versions": (args.versions, 100), "--documents": (args.documents, 20), "--crawl": (args.crawl, 500)}
+    print("rerun: .venv/bin/python benchmarks/bench_storage.py"
+          + "".join(f" {name} {value}" for name, (value, default) in options.items() if value != default))
     return 0
 
 

@@ -45,13 +45,12 @@ _NFKC_SAFE = (
     r"\x00-\x9f\u00b2\u00b3\u00b7\u00d7\u00f7\u2014\u2018\u2019\u201c\u201d\u2460-\u24ff\u3001\u3002"
     r"\u3008-\u3011\u3014-\u301b\u3220-\u3243\u3251-\u32bf\u3400-\u4dbf\u4e00-\u9fff" + _LATIN_LETTERS
 )
-#: Runs NFKC may change; the second branch catches a letter followed by combining marks (so "e"+"\u0301"
-#: composes as NFKC would).
-_NFKC_RUN = re.compile(rf"[^{_NFKC_SAFE}]+|[{_LATIN_LETTERS}][\u0300-\u036f][^{_NFKC_SAFE}]*")
+_SAFE_RUN = re.compile(f"[{_NFKC_SAFE}]*")  # greedy runs of one class: sre scans them in a tight loop
+_UNSAFE_RUN = re.compile(f"[^{_NFKC_SAFE}]*")
+_LATIN_LETTER = re.compile(f"[{_LATIN_LETTERS}]")
 _NFKC_CACHE: dict[str, str] = {}
 _ZERO_WIDTH = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
 _HSPACE = r"[^\S\n]"  # whitespace other than the paragraph separator used internally
-_SPACE_RUN = re.compile(rf"{_HSPACE}+")
 _LATIN_CLOSE = set(".,;:!?)%]'\"")
 
 
@@ -60,19 +59,36 @@ def _latin(ch: str) -> bool:
     return ch.isalnum() and ord(ch) < 0x2E80
 
 
-def _fix_space(match: re.Match[str]) -> str:
-    """Keep one space only between two alphabetic-script words ("Copyright 2004-2022 ChinaBus", "a, b");
-    drop it anywhere else: next to Chinese text or Chinese punctuation, before punctuation, at the ends."""
-    text, start, end = match.string, match.start(), match.end()
-    left = text[start - 1] if start > 0 else "\n"
-    right = text[end] if end < len(text) else "\n"
-    left_ok = _latin(left) or (left in _LATIN_CLOSE and start >= 2 and _latin(text[start - 2]))
-    right_ok = _latin(right) or right == "("
-    return " " if left_ok and right_ok else ""
+def _spaced(left: str, right: str) -> bool:
+    """Whether the whitespace between the words ``left`` and ``right`` (of one line) stays as one space: only
+    between two alphabetic-script words ("Copyright 2004-2022 ChinaBus", "a, b"); not next to Chinese text or
+    Chinese punctuation, nor before punctuation."""
+    last = left[-1]
+    left_ok = _latin(last) or (last in _LATIN_CLOSE and len(left) >= 2 and _latin(left[-2]))
+    return left_ok and (_latin(right[0]) or right[0] == "(")
 
 
-def _nfkc_run(match: re.Match[str]) -> str:
-    run = match.group()
+def _fix_line(line: str) -> str:
+    """``line`` with each whitespace run kept as one space or dropped (see ``_spaced``), and none at the ends.
+    (``str.split()`` cuts at the characters ``str.isspace`` accepts: those ``\\s`` matches in a pattern.)"""
+    words = line.split()
+    if len(words) < 2:
+        return words[0] if words else ""
+    out = words[:1]
+    for left, right in zip(words, words[1:]):
+        # (a space stays only between two characters below U+2E80: test that before the full rule)
+        if left[-1] < "\u2e80" and right[0] < "\u2e80" and _spaced(left, right):
+            out.append(" ")
+        out.append(right)
+    return "".join(out)
+
+
+def _fix_spaces(text: str) -> str:
+    """Each line of ``text`` through ``_fix_line``."""
+    return "\n".join([_fix_line(line) for line in text.split("\n")])
+
+
+def _nfkc_piece(run: str) -> str:
     out = _NFKC_CACHE.get(run)
     if out is None:
         out = _ZERO_WIDTH.sub("", unicodedata.normalize("NFKC", run))
@@ -84,15 +100,29 @@ def _nfkc_run(match: re.Match[str]) -> str:
 
 
 def _nfkc(text: str) -> str:
-    """NFKC of ``text`` except the kept characters, normalising only the runs that can change (much faster than
-    normalising the whole text, whose CJK bulk is already stable)."""
-    return _NFKC_RUN.sub(_nfkc_run, text)
+    """NFKC of ``text`` except the kept characters, normalising only the pieces that can change (much faster than
+    normalising the whole text, whose CJK bulk is already stable). A piece is a maximal run of characters outside
+    the kept set, started one character early when that run starts with a combining mark (U+0300–U+036F) right
+    after a precomposed Latin letter, so that "e" + U+0301 composes as NFKC would."""
+    pieces: list[str] = []
+    pos, end = 0, len(text)
+    while (unsafe := _SAFE_RUN.match(text, pos).end()) < end:
+        start = unsafe
+        if unsafe > pos and "\u0300" <= text[unsafe] <= "\u036f" and _LATIN_LETTER.match(text, unsafe - 1):
+            start -= 1
+        stop = _UNSAFE_RUN.match(text, unsafe).end()
+        pieces += (text[pos:start], _nfkc_piece(text[start:stop]))
+        pos = stop
+    if not pieces:
+        return text
+    pieces.append(text[pos:])
+    return "".join(pieces)
 
 
 def _light_block(text: str) -> str:
     """Light-normalise a block whose paragraphs are separated by "\\n" (no other newlines inside)."""
     text = _nfkc(text)  # also drops zero-width characters (none of them is in the NFKC-safe set)
-    fixed = _SPACE_RUN.sub(_fix_space, text)
+    fixed = _fix_spaces(text)
     if fixed != text and not fixed.isascii():
         # removing a space can join a letter to a combining mark NFKC made from a spacing accent ("A´" -> "A" + U+0301);
         # compose again so that light_normalize stays idempotent
@@ -198,8 +228,13 @@ _COUNTER = re.compile(rf"(?:{_COUNTER_WORDS})[:：]?{_HSPACE}*\d+{_HSPACE}*次?"
 _GENERATED = re.compile(rf"页面生成时间[:：]?{_HSPACE}*[\d.:/\-]+(?:{_HSPACE}*[\d.:]+)?{_HSPACE}*(?:毫秒|秒|ms|s)?")
 _BRACKETED = re.compile(r"【[^】\n]{1,40}】|\[[^\]\n]{1,40}\]")
 _TOOLS_ONLY = re.compile(rf"(?:{_HSPACE}*(?:{_TOOL_WORDS}))+{_HSPACE}*")
-#: A paragraph made only of tool links ("放大字体 缩小字体", "打印 关闭") without brackets.
-_TOOL_LINE = re.compile(rf"^(?:(?:{_TOOL_WORDS}){_HSPACE}*)+$", re.M)
+#: A paragraph made only of tool links ("放大字体 缩小字体", "打印 关闭") without brackets (to ``fullmatch``).
+_TOOL_LINE = re.compile(rf"(?:(?:{_TOOL_WORDS}){_HSPACE}*)+")
+# what a text must hold for a pattern to match: cheap to look for (each word begins with a plain character)
+_COUNTER_STARTS = tuple({word[:2] for word in _COUNTER_WORDS.split("|")})
+_TOOL_FIRST = frozenset(word[0] for word in _TOOL_WORDS.split("|"))
+if any(re.escape(start) != start for start in (*_COUNTER_STARTS, *_TOOL_FIRST)):  # pragma: no cover
+    raise AssertionError("the counter and tool-link prefilters need words that start with plain characters")
 
 
 def _drop_tool_link(match: re.Match[str]) -> str:
@@ -210,12 +245,16 @@ def _drop_tool_link(match: re.Match[str]) -> str:
 
 def _remove_volatile(text: str) -> str:
     """Remove view counters, page-generation times and print/close/font-size links (separate simple patterns:
-    one big alternation scans several times slower)."""
-    text = _COUNTER.sub("", text)
+    one big alternation scans several times slower; each runs only where the text holds what it needs)."""
+    if any(start in text for start in _COUNTER_STARTS):
+        text = _COUNTER.sub("", text)
     if "页面生成时间" in text:
         text = _GENERATED.sub("", text)
-    text = _BRACKETED.sub(_drop_tool_link, text)
-    return _TOOL_LINE.sub("", text)
+    if "【" in text or "[" in text:
+        text = _BRACKETED.sub(_drop_tool_link, text)
+    # paragraphs made of tool links are emptied; only those starting as a tool word does can be
+    return "\n".join(["" if line[:1] in _TOOL_FIRST and _TOOL_LINE.fullmatch(line) else line
+                      for line in text.split("\n")])
 
 
 # --- strong normalisation ------------------------------------------------------------------------------------------
@@ -239,7 +278,7 @@ def strong_from_light(light: Sequence[str], *, strip_pinyin: bool | None = None)
     joined = _fold_quotes(to_simplified(joined))
     removed = _remove_volatile(joined)
     if len(removed) != len(joined):  # something was cut out: tidy the spaces it may have left
-        joined = _SPACE_RUN.sub(_fix_space, removed)
+        joined = _fix_spaces(removed)
     out = [line.strip() for line in joined.split("\n")]
     if len(out) != len(light):  # pragma: no cover - t2s never adds or removes newlines
         raise AssertionError("paragraph count changed during normalisation")

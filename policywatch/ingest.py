@@ -196,36 +196,29 @@ class Ingestor:
         run = self.portals[item.portal]
         run.not_modified += 1
         with storage.session(self.engine) as s:
-            doc = repo.get_document(session=s, url=item.url)
-            if doc is not None:
-                doc.last_checked_at = item.fetched_at
-                doc.missing_checks = 0
-                s.add(doc)
-                s.commit()
+            repo.update_document(session=s, url=item.url,
+                                 values={"last_checked_at": item.fetched_at, "missing_checks": 0})
+            s.commit()
 
     def document(self, page: DocumentPage) -> None:
         run = self.portals[page.portal]
         title = (page.title or page.list_title or page.url).strip()
+        fetched = {  # the document row's columns this fetch sets
+            "title": title, "last_checked_at": page.fetched_at, "etag": page.headers.get("etag"),
+            "last_modified": page.headers.get("last-modified"), "last_length": len(page.body), "missing_checks": 0,
+            "status": "active",
+        }
+        published = parse_date(page.metadata.get("published"))
+        if published is not None:
+            fetched["published_at"] = published
         with storage.session(self.engine) as s:
-            doc = repo.get_document(session=s, url=page.url)
-            if doc is None:
-                doc = repo.create_document(session=s, portal_id=run.portal_id, url=page.url, title=title, now=page.fetched_at)
-            doc.title = title
-            doc.last_checked_at = page.fetched_at
-            doc.etag = page.headers.get("etag")
-            doc.last_modified = page.headers.get("last-modified")
-            doc.last_length = len(page.body)
-            doc.missing_checks = 0
-            doc.status = "active"
-            published = parse_date(page.metadata.get("published"))
-            if published is not None:
-                doc.published_at = published
-            prev = repo.latest_version(session=s, document_id=doc.id) if doc.latest_seq else None  # type: ignore[arg-type]
+            doc = repo.save_document(session=s, portal_id=run.portal_id, url=page.url, now=page.fetched_at,
+                                     values=fetched)
+            prev = repo.latest_version(session=s, document_id=doc.id) if doc.latest_seq else None
             attachments = attachment_rows(s, page, prev)
             signature = attachment_signature(attachments)
             exact, semantic = (_with(h, signature) for h in fingerprints(page.paragraphs))
             if prev is not None and prev.exact_hash == exact:
-                s.add(doc)
                 s.commit()
                 run.unchanged += 1
                 return
@@ -276,7 +269,6 @@ class Ingestor:
                     tags=frozenset(tags), text="\n".join(page.paragraphs), change_id=change.id,
                 )
                 self._enqueue(s, event, change.id)  # type: ignore[arg-type]
-            s.add(doc)
             s.commit()
         run.change_ids.append(change.id)  # type: ignore[arg-type]
         if kind == "new":

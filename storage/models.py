@@ -52,8 +52,17 @@ def pack_json(rows: Any) -> bytes | None:
     """Compact JSON for derived or bulky columns, zlib-compressed with a preset dictionary (None stays None)."""
     if rows is None:
         return None
+    if isinstance(rows, list) and not rows:  # most changes have no ops or no target changes
+        return _PACKED_EMPTY
+    return _pack(rows)
+
+
+def _pack(rows: Any) -> bytes:
     c = zlib.compressobj(9, zdict=PACK_DICT)
     return c.compress(json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode()) + c.flush()
+
+
+_PACKED_EMPTY = _pack([])
 
 
 def unpack_json(data: bytes | None) -> Any:

@@ -8,13 +8,16 @@ import functools
 import hashlib
 import itertools
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import LargeBinary, delete, event, func, insert, inspect, type_coerce, update
+from sqlalchemy import LargeBinary, bindparam, delete, event, func, insert, inspect, type_coerce, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import instrumentation
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
@@ -31,9 +34,49 @@ from .models import (
     Paragraph,
     Portal,
     Version,
+    pack_ids,
     pack_json,
     unpack_json,
 )
+
+
+# --- Core statements -------------------------------------------------------------------------------------------
+# Storing a document (thousands per crawl) reads and writes its rows with Core statements built once, not through
+# ORM objects and flushes: the same rows for a fraction of the Python work. The models these functions return are
+# built from the row values (``_as_loaded``) and belong to no session.
+_DOCUMENTS, _VERSIONS, _BLOBS, _PARAGRAPHS, _CHANGES, _COMMITMENT_CACHE = (
+    model.__table__  # type: ignore[attr-defined]
+    for model in (Document, Version, Blob, Paragraph, Change, CommitmentCache)
+)
+_Model = TypeVar("_Model")
+_KEYS = [f"k{i}" for i in range(512)]  # the bound parameters of ``_among`` queries, in order
+
+
+def _among(query: Any, column: Any) -> Callable[[int], Any]:
+    """``size`` -> ``query`` WHERE ``column`` IN (``size`` values bound as the first ``_KEYS``), each size built
+    once and so compiled once (an expanding IN is rendered again on every execution, which costs more than a small
+    query)."""
+
+    @functools.cache
+    def sized(size: int) -> Any:
+        return query.where(column.in_([bindparam(key, type_=column.type) for key in _KEYS[:size]]))
+
+    return sized
+
+
+def _connection(session: Session) -> Connection:
+    """The session's connection (and transaction) for Core statements. Pending ORM changes are flushed first, so
+    the statements see them as ORM queries would (a no-op when there are none)."""
+    session.flush()
+    return session.connection()
+
+
+def _as_loaded(model: type[_Model], values: dict[str, Any]) -> _Model:
+    """An instance of ``model`` holding ``values`` as if loaded from its row (nothing marked changed), built as
+    the ORM builds loaded rows; it belongs to no session."""
+    instance = instrumentation.manager_of_class(model).new_instance()
+    instance.__dict__.update(values)
+    return instance
 
 
 # --- portals and documents -------------------------------------------------------------------------------------
@@ -69,14 +112,65 @@ def create_document(*, session: Session, portal_id: int, url: str, title: str, n
     return doc
 
 
+@dataclass
+class DocumentRef:
+    """What storing a document's next version needs of its row, as ``update_document`` and ``save_document`` left
+    it; ``add_version`` keeps ``latest_seq`` and ``last_changed_at`` up to date."""
+
+    id: int
+    portal_id: int
+    latest_seq: int
+    last_changed_at: datetime | None
+
+
+_UPDATE_DOCUMENT_AT = update(_DOCUMENTS).where(_DOCUMENTS.c.url == bindparam("document_url")).returning(
+    _DOCUMENTS.c.id, _DOCUMENTS.c.portal_id, _DOCUMENTS.c.latest_seq, _DOCUMENTS.c.last_changed_at
+)  # SET: the parameters other than document_url
+_INSERT_DOCUMENT = insert(_DOCUMENTS)
+
+
+def update_document(*, session: Session, url: str, values: dict[str, Any]) -> DocumentRef | None:
+    """Write ``values`` (columns of its row, at least one) to the known document at ``url``; None if there is none.
+    One statement, no ORM object."""
+    row = _connection(session).execute(_UPDATE_DOCUMENT_AT, {"document_url": url, **values}).first()
+    return DocumentRef(row.id, row.portal_id, row.latest_seq, row.last_changed_at) if row is not None else None
+
+
+def save_document(*, session: Session, portal_id: int, url: str, now: datetime, values: dict[str, Any]) -> DocumentRef:
+    """``update_document``, or for an unknown URL: create the document in ``portal_id``, first seen ``now``, with
+    ``values`` and no versions (a known document stays in its portal)."""
+    known = update_document(session=session, url=url, values=values)
+    if known is not None:
+        return known
+    created = {"portal_id": portal_id, "url": url, "first_seen_at": now, "latest_seq": 0, **values}
+    document_id = _connection(session).execute(_INSERT_DOCUMENT, created).inserted_primary_key[0]
+    return DocumentRef(document_id, portal_id, 0, None)
+
+
 # --- content-addressed blobs and paragraphs --------------------------------------------------------------------
 def put_blob(*, session: Session, data: bytes) -> str:
     """Store raw bytes once (zlib-compressed), return their SHA-256."""
     digest = hashlib.sha256(data).hexdigest()
-    if session.get(Blob, digest) is None:
-        session.add(Blob(sha256=digest, size=len(data), codec="zlib", data=zlib.compress(data, 6)))
-        session.flush()
+    if not _blobs(session, [digest]):
+        _insert_blob(session, {"sha256": digest, "size": len(data), "codec": "zlib", "data": zlib.compress(data, 6)})
     return digest
+
+
+_BLOB_ROWS = _among(select(_BLOBS), _BLOBS.c.sha256)
+_INSERT_BLOB = insert(_BLOBS)
+
+
+def _blobs(session: Session, digests: list[str]) -> dict[str, Blob]:
+    """sha256 -> the stored blob, for those of ``digests`` (a few) that are stored."""
+    rows = _connection(session).execute(_BLOB_ROWS(len(digests)), dict(zip(_KEYS, digests))).mappings().all()
+    return {row["sha256"]: _as_loaded(Blob, dict(row)) for row in rows}
+
+
+def _insert_blob(session: Session, values: dict[str, Any]) -> Blob:
+    """Insert a blob row from ``values`` (the ``Blob`` columns; base and depth default to a keyframe's)."""
+    values = {"base_sha256": None, "depth": 0, **values}
+    _connection(session).execute(_INSERT_BLOB, values)
+    return _as_loaded(Blob, values)
 
 
 SKEL_PREFIX = "skel-zlib:"  # a skeleton, zlib-compressed on its own (a keyframe)
@@ -84,10 +178,8 @@ DELTA_PREFIX = "skel-delta:"  # a skeleton stored as a delta against its base bl
 _MARK = "\x00"
 
 
-def _skeleton(text: str, paragraphs: Sequence[tuple[int, str]]) -> str | None:
-    """The page text with each paragraph's first occurrence (in order) replaced by NUL<id>NUL; None if unusable."""
-    if _MARK in text:
-        return None
+def _skeleton(text: str, paragraphs: Sequence[tuple[int, str]]) -> str:
+    """The page text (without NUL) with each paragraph's first occurrence (in order) replaced by NUL<id>NUL."""
     pieces: list[str] = []
     cursor = 0
     for pid, para in paragraphs:
@@ -172,7 +264,9 @@ def make_delta(base: bytes, new: bytes) -> bytes:
             k = bisect.bisect_left(found, cursor)
             start = found[k] if k < len(found) else found[0]
         i = start
-        while i + 32 <= nb and base_tokens[i : i + 32] == new_tokens[j : j + 32]:  # C-speed strides
+        # C-speed strides of 32 tokens (their last tokens compared first: most runs end well before 32)
+        while (i + 32 <= nb and j + 32 <= nn and base_tokens[i + 31] == new_tokens[j + 31]
+               and base_tokens[i : i + 32] == new_tokens[j : j + 32]):
             i += 32
             j += 32
         while j < nn and i < nb and base_tokens[i] == new_tokens[j]:
@@ -215,7 +309,7 @@ def _chain(session: Session, blob: Blob) -> list[Blob]:
     """The blob and its bases, down to its keyframe (at most MAX_DELTA_DEPTH + 1 rows)."""
     chain = [blob]
     while chain[-1].base_sha256 is not None:
-        base = session.get(Blob, chain[-1].base_sha256)
+        base = _blobs(session, [chain[-1].base_sha256]).get(chain[-1].base_sha256)
         assert base is not None, f"blob {chain[-1].sha256} lost its base {chain[-1].base_sha256}"
         chain.append(base)
     return chain
@@ -289,8 +383,7 @@ def _put_raw(
 ) -> Blob:
     digest = hashlib.sha256(data).hexdigest()
     other = base if base is not None else template
-    wanted = [digest, other] if other else [digest]  # one query for the body and what to compare it with
-    found = {b.sha256: b for b in session.exec(select(Blob).where(col(Blob.sha256).in_(wanted)))}
+    found = _blobs(session, [digest, other] if other else [digest])  # one query for the body and its base
     if digest in found:
         return found[digest]
     skeleton: str | None = None
@@ -298,32 +391,31 @@ def _put_raw(
         try:
             text = data.decode(encoding)
             # strict UTF-8 decoding is one-to-one; other charsets must give back the same bytes when encoded
-            exact = codecs.lookup(encoding).name == "utf-8" or text.encode(encoding) == data
+            utf8 = codecs.lookup(encoding).name == "utf-8"
+            exact = utf8 or text.encode(encoding) == data
+            # a NUL in the page would read as a reference (in UTF-8 only NUL has a 0 byte: the bytes are faster to
+            # search than the text)
+            usable = exact and (b"\x00" not in data if utf8 else _MARK not in text)
             # _skeleton replaces only exact occurrences of the paragraphs, so putting them back gives the text
-            skeleton = _skeleton(text, paragraphs) if exact else None
+            skeleton = _skeleton(text, paragraphs) if usable else None
             if skeleton == text:  # no paragraph found in the page: nothing to gain
                 skeleton = None
         except (LookupError, UnicodeError):
             skeleton = None
+    blob: dict[str, Any] = {"sha256": digest, "size": len(data)}
     if skeleton is None:
-        blob = Blob(sha256=digest, size=len(data), codec="zlib", data=zlib.compress(data, 6))
-    else:
-        payload = skeleton.encode("utf-8")
-        blob = Blob(sha256=digest, size=len(data), codec=SKEL_PREFIX + encoding, data=b"")  # type: ignore[operator]
-        chain = _delta_base(session, found.get(other) if other else None, revision=base is not None)
-        if chain is not None:
-            base_skeleton = _rebuild(chain)
-            delta = make_delta(base_skeleton, payload)
-            c = _compressor(base_skeleton).copy()
-            packed = c.compress(delta) + c.flush()
-            if apply_delta(base_skeleton, delta) == payload and len(packed) * REKEY_RATIO <= len(chain[-1].data):
-                blob.codec, blob.data = DELTA_PREFIX + encoding, packed  # type: ignore[operator]
-                blob.base_sha256, blob.depth = chain[0].sha256, chain[0].depth + 1
-        if not blob.data:
-            blob.data = zlib.compress(payload, 6)
-    session.add(blob)
-    session.flush()
-    return blob
+        return _insert_blob(session, blob | {"codec": "zlib", "data": zlib.compress(data, 6)})
+    payload = skeleton.encode("utf-8")
+    chain = _delta_base(session, found.get(other) if other else None, revision=base is not None)
+    if chain is not None:
+        base_skeleton = _rebuild(chain)
+        delta = make_delta(base_skeleton, payload)
+        c = _compressor(base_skeleton).copy()
+        packed = c.compress(delta) + c.flush()
+        if apply_delta(base_skeleton, delta) == payload and len(packed) * REKEY_RATIO <= len(chain[-1].data):
+            return _insert_blob(session, blob | {"codec": f"{DELTA_PREFIX}{encoding}", "data": packed,
+                                                 "base_sha256": chain[0].sha256, "depth": chain[0].depth + 1})
+    return _insert_blob(session, blob | {"codec": f"{SKEL_PREFIX}{encoding}", "data": zlib.compress(payload, 6)})
 
 
 def read_blob(*, session: Session, sha256: str) -> bytes | None:
@@ -338,23 +430,26 @@ def read_blob(*, session: Session, sha256: str) -> bytes | None:
     return bytes(blob.data)
 
 
+_SHA256 = type_coerce(_PARAGRAPHS.c.sha256, LargeBinary)  # the stored 32 bytes: no hex round trips
+_PARAGRAPH_IDS = _among(select(_SHA256, _PARAGRAPHS.c.id), _SHA256)
+_INSERT_PARAGRAPHS = insert(_PARAGRAPHS).returning(_SHA256, _PARAGRAPHS.c.id)
+
+
 def put_paragraphs(*, session: Session, texts: Sequence[str]) -> list[int]:
     """Store each distinct paragraph text once; return the ids in the given order."""
-    hashes = [hashlib.sha256(t.encode("utf-8")).digest() for t in texts]  # as stored: no hex round trips
+    hashes = [hashlib.sha256(t.encode("utf-8")).digest() for t in texts]
     wanted = list(dict.fromkeys(hashes))
     known: dict[bytes, int] = {}
-    stored = type_coerce(Paragraph.sha256, LargeBinary)
-    for i in range(0, len(wanted), 500):
-        rows = session.exec(select(stored, Paragraph.id).where(stored.in_(wanted[i : i + 500])))  # type: ignore[call-overload]
+    conn = _connection(session)
+    for i in range(0, len(wanted), len(_KEYS)):
+        chunk = wanted[i : i + len(_KEYS)]
+        size = 1 << (len(chunk) - 1).bit_length()  # a power of two: few statements; the rest repeats the last
+        padded = chunk + chunk[-1:] * (size - len(chunk))
+        rows = conn.execute(_PARAGRAPH_IDS(size), dict(zip(_KEYS, padded))).all()  # all rows at once: cheaper
         known.update({bytes(h): pid for h, pid in rows})
-    missing = {h: t for h, t in zip(hashes, texts) if h not in known}
+    missing = [{"sha256": h, "text": t} for h, t in dict(zip(hashes, texts)).items() if h not in known]
     if missing:  # one INSERT ... RETURNING for all new paragraphs (SQLite >= 3.35 and PostgreSQL)
-        session.flush()
-        rows = session.execute(
-            insert(Paragraph).returning(stored, Paragraph.id),  # type: ignore[arg-type]
-            [{"sha256": h, "text": t} for h, t in missing.items()],
-        )
-        known.update({bytes(h): pid for h, pid in rows})
+        known.update({bytes(h): pid for h, pid in conn.execute(_INSERT_PARAGRAPHS, missing).all()})
     return [known[h] for h in hashes]
 
 
@@ -426,6 +521,13 @@ def _fill(wanted: list[Version], rows: Sequence[Any]) -> None:
         _set(v, at_seq.get(v.seq, values))
 
 
+_INHERITED_BACK_FROM = (  # (seq, *INHERITED) of a document's versions from ``seq`` back, newest first
+    select(_VERSIONS.c.seq, *(_VERSIONS.c[name] for name in INHERITED))
+    .where(_VERSIONS.c.document_id == bindparam("document_id"), _VERSIONS.c.seq <= bindparam("seq"))
+    .order_by(_VERSIONS.c.seq.desc())
+)
+
+
 def resolve_versions(*, session: Session, versions: Sequence[Version], complete: bool = False) -> list[Version]:
     """Fill in the INHERITED columns of these versions (rows store NULL for "as the version before"), without
     marking anything changed. Idempotent (a version is filled in once, until it is expired or refreshed); every
@@ -452,11 +554,8 @@ def resolve_versions(*, session: Session, versions: Sequence[Version], complete:
     if len(by_document) == 1:
         ((document_id, wanted),) = by_document.items()
         lowest = min(v.seq for v in wanted)
-        rows = session.exec(
-            select(*columns)  # type: ignore[call-overload]
-            .where(Version.document_id == document_id, Version.seq <= max(v.seq for v in wanted))
-            .order_by(col(Version.seq).desc())
-        )
+        rows = _connection(session).execute(
+            _INHERITED_BACK_FROM, {"document_id": document_id, "seq": max(v.seq for v in wanted)})
         collected = []
         missing = set(INHERITED)
         for row in rows:  # newest first, until every column has a stored value at or below the lowest wanted seq
@@ -480,10 +579,13 @@ def resolve_versions(*, session: Session, versions: Sequence[Version], complete:
     return list(versions)
 
 
+_LATEST_VERSION = (
+    select(Version).where(Version.document_id == bindparam("document_id")).order_by(col(Version.seq).desc()).limit(1)
+)
+
+
 def latest_version(*, session: Session, document_id: int) -> Version | None:
-    version = session.exec(
-        select(Version).where(Version.document_id == document_id).order_by(col(Version.seq).desc())
-    ).first()
+    version = session.exec(_LATEST_VERSION, params={"document_id": document_id}).first()
     return resolve_versions(session=session, versions=[version])[0] if version is not None else None
 
 
@@ -513,7 +615,7 @@ def get_version(*, session: Session, document_id: int, seq: int) -> Version | No
 _TEMPLATES: dict[tuple[Any, int], str] = {}
 
 
-def _template_body(session: Session, document: Document) -> str | None:
+def _template_body(session: Session, document: Document | DocumentRef) -> str | None:
     """A raw body of another document of the same portal, whose page template a new document likely shares."""
     hint = _TEMPLATES.get((session.get_bind().url, document.portal_id))
     if hint is not None:
@@ -528,10 +630,15 @@ def _template_body(session: Session, document: Document) -> str | None:
     ).first()
 
 
+_INSERT_VERSION = insert(_VERSIONS)
+_DOCUMENT_CHANGED = update(_DOCUMENTS).where(_DOCUMENTS.c.id == bindparam("document_id")).values(
+    latest_seq=bindparam("seq"), last_changed_at=bindparam("changed_at"))
+
+
 def add_version(
     *,
     session: Session,
-    document: Document,
+    document: Document | DocumentRef,
     fetched_at: datetime,
     title: str,
     paragraphs: Sequence[str],
@@ -545,9 +652,11 @@ def add_version(
     commitments: list[dict[str, Any]] | None = None,
     attachments: list[dict[str, Any]] | None = None,
 ) -> Version:
-    """Store the document's next version. Of ``headers`` only KEPT_HEADERS are kept; ``commitments`` (None: not
-    extracted yet) become the document's commitment cache. The returned version reads like one from
-    ``latest_version``."""
+    """Store the document's next version and make it the document's latest (its row's ``latest_seq`` and
+    ``last_changed_at``, and those attributes of ``document``). Of ``headers`` only KEPT_HEADERS are kept;
+    ``commitments`` (None: not extracted yet) become the document's commitment cache. The returned version reads
+    like one from ``latest_version`` (it is not added to the session)."""
+    conn = _connection(session)
     seq = document.latest_seq + 1
     previous = latest_version(session=session, document_id=document.id) if document.latest_seq else None  # type: ignore[arg-type]
     paragraph_ids = put_paragraphs(session=session, texts=paragraphs)
@@ -561,34 +670,34 @@ def add_version(
                         _template_body(session, document) if previous is None else None)
         if previous is None and _is_skeleton(blob) and blob.depth <= 1:  # remember the keyframe it shares
             _TEMPLATES[(session.get_bind().url, document.portal_id)] = blob.base_sha256 or blob.sha256
-    version = Version(
-        document_id=document.id,  # type: ignore[arg-type]
-        seq=seq,
-        fetched_at=fetched_at,
-        exact_hash=exact_hash,
-        semantic_hash=semantic_hash,
-        raw_sha256=blob.sha256 if blob is not None else None,
-        attachments=attachments,
+    row = {
+        "document_id": document.id, "seq": seq, "fetched_at": fetched_at, "exact_hash": exact_hash,
+        "semantic_hash": semantic_hash, "paragraph_runs": pack_ids(paragraph_ids),
+        "raw_sha256": blob.sha256 if blob is not None else None, "attachments": attachments,
         **{name: _stored(name, values[name], before[name]) for name in INHERITED},
-    )
-    version.paragraph_ids = paragraph_ids
-    session.add(version)
-    document.latest_seq = seq
-    document.last_changed_at = fetched_at
-    session.add(document)
-    session.flush()
+    }
+    row["id"] = conn.execute(_INSERT_VERSION, row).inserted_primary_key[0]
+    conn.execute(_DOCUMENT_CHANGED, {"document_id": document.id, "seq": seq, "changed_at": fetched_at})
+    for name, value in (("latest_seq", seq), ("last_changed_at", fetched_at)):
+        if isinstance(document, Document):  # a model in the session: as loaded, not as changed
+            set_committed_value(document, name, value)
+        else:
+            setattr(document, name, value)
     if previous is not None or commitments is not None:  # a new document has no cached commitments to drop
-        store_commitments(session=session, version=version, rows=commitments)
+        _put_commitments(conn, document.id, seq, commitments)  # type: ignore[arg-type]
+    version = _as_loaded(Version, row)
     _set(version, {name: _shown(name, value) if name != "title" else value for name, value in values.items()})
     return version
+
+
+_COMMITMENTS = select(_COMMITMENT_CACHE.c.seq, _COMMITMENT_CACHE.c.data).where(
+    _COMMITMENT_CACHE.c.document_id == bindparam("document_id"))
 
 
 def version_commitments(*, session: Session, version: Version) -> list[dict[str, Any]] | None:
     """The commitments stored for this version, or None when they are not (a baseline version not extracted yet,
     or an older version: only a document's newest version keeps them)."""
-    row = session.exec(
-        select(CommitmentCache.seq, CommitmentCache.data).where(CommitmentCache.document_id == version.document_id)
-    ).first()
+    row = _connection(session).execute(_COMMITMENTS, {"document_id": version.document_id}).first()
     return unpack_json(row[1]) if row is not None and row[0] == version.seq else None
 
 
@@ -600,17 +709,33 @@ def store_commitments(*, session: Session, version: Version, rows: list[dict[str
     document = session.get(Document, version.document_id)
     if document is None or document.latest_seq != version.seq:
         return
-    if rows is None:
-        session.execute(delete(CommitmentCache).where(col(CommitmentCache.document_id) == version.document_id))
-        return
-    dialect = session.get_bind().dialect.name
-    upsert = (sqlite_insert if dialect == "sqlite" else postgresql_insert)(CommitmentCache)
-    upsert = upsert.values(document_id=version.document_id, seq=version.seq, data=pack_json(rows))
-    session.execute(upsert.on_conflict_do_update(
-        index_elements=[CommitmentCache.document_id],
+    _put_commitments(_connection(session), version.document_id, version.seq, rows)
+
+
+_DROP_COMMITMENTS = delete(_COMMITMENT_CACHE).where(_COMMITMENT_CACHE.c.document_id == bindparam("document_id"))
+
+
+@functools.lru_cache(maxsize=None)
+def _commitments_upsert(dialect: str) -> Any:
+    """INSERT a commitment cache row, or rewrite the document's row unless it holds a newer version's."""
+    upsert = (sqlite_insert if dialect == "sqlite" else postgresql_insert)(_COMMITMENT_CACHE)
+    return upsert.on_conflict_do_update(
+        index_elements=[_COMMITMENT_CACHE.c.document_id],
         set_={"seq": upsert.excluded.seq, "data": upsert.excluded.data},
-        where=col(CommitmentCache.seq) <= upsert.excluded.seq,
-    ))
+        where=_COMMITMENT_CACHE.c.seq <= upsert.excluded.seq,
+    )
+
+
+def _put_commitments(conn: Connection, document_id: int, seq: int, rows: list[dict[str, Any]] | None) -> None:
+    """``store_commitments`` for version ``seq``, known to be its document's newest."""
+    if rows is None:
+        conn.execute(_DROP_COMMITMENTS, {"document_id": document_id})
+    else:
+        conn.execute(_commitments_upsert(conn.dialect.name),
+                     {"document_id": document_id, "seq": seq, "data": pack_json(rows)})
+
+
+_INSERT_CHANGE = insert(_CHANGES)
 
 
 def add_change(
@@ -628,15 +753,14 @@ def add_change(
     summary: str = "",
     baseline: bool = False,
 ) -> Change:
-    change = Change(
-        portal_id=portal_id, document_id=document_id, kind=kind, from_seq=from_seq, to_seq=to_seq,
-        detected_at=detected_at, events=events or [kind], summary=summary, baseline=baseline,
-    )
-    change.ops = ops or []
-    change.targets = targets or []
-    session.add(change)
-    session.flush()
-    return change
+    """Store a change; the returned row is not added to the session."""
+    row = {
+        "portal_id": portal_id, "document_id": document_id, "kind": kind, "from_seq": from_seq, "to_seq": to_seq,
+        "detected_at": detected_at, "events": events or [kind], "summary": summary, "baseline": baseline,
+        "ops_z": pack_json(ops or []), "targets_z": pack_json(targets or []),
+    }
+    row["id"] = _connection(session).execute(_INSERT_CHANGE, row).inserted_primary_key[0]
+    return _as_loaded(Change, row)
 
 
 def changes_since(*, session: Session, since_id: int = 0, portal_id: int | None = None) -> list[Change]:

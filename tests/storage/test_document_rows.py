@@ -1,0 +1,59 @@
+"""Storing what a fetch says about a document, and its paragraphs, on real SQLite and PostgreSQL: one row per URL
+whatever the number of fetches, every paragraph text once, however many arrive at a time."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import func, select
+
+import storage
+from storage import Paragraph, repo
+
+from .test_repo import NOW, engine  # noqa: F401  (the same fresh database of each kind)
+
+URL = "http://127.0.0.1/zwgk/a.html"
+
+
+def test_a_document_is_created_by_its_first_fetch_and_updated_by_the_next(engine):
+    with storage.session(engine) as s:
+        first, other = (repo.get_or_create_portal(session=s, name=name, now=NOW).id for name in ("p", "q"))
+        doc = repo.save_document(session=s, portal_id=first, url=URL, now=NOW,
+                                 values={"title": "方案", "etag": '"1"', "last_checked_at": NOW})
+        assert doc.latest_seq == 0
+        repo.add_version(session=s, document=doc, fetched_at=NOW, title="方案", paragraphs=["一、总体要求"],
+                         exact_hash="a", semantic_hash="a")
+        s.commit()
+    later = NOW + timedelta(hours=1)
+    with storage.session(engine) as s:  # the next cycle fetches it again, from another portal's list
+        again = repo.save_document(session=s, portal_id=other, url=URL, now=later,
+                                   values={"title": "方案（修订）", "etag": '"2"', "last_checked_at": later})
+        assert (again.id, again.portal_id, again.latest_seq) == (doc.id, first, 1)
+        v2 = repo.add_version(session=s, document=again, fetched_at=later, title="方案（修订）",
+                              paragraphs=["一、总体要求", "二、主要任务"], exact_hash="b", semantic_hash="b")
+        s.commit()
+        assert v2.seq == again.latest_seq == 2
+    with storage.session(engine) as s:
+        row = repo.get_document(session=s, url=URL)
+        assert (row.portal_id, row.title, row.etag, row.latest_seq) == (first, "方案（修订）", '"2"', 2)
+        assert row.first_seen_at.replace(tzinfo=None) == NOW.replace(tzinfo=None)
+        assert row.last_changed_at.replace(tzinfo=None) == later.replace(tzinfo=None)
+        versions = repo.versions_of(session=s, document_id=doc.id)
+        assert [repo.paragraphs_of(session=s, version=v) for v in versions] == [["一、总体要求"],
+                                                                                ["一、总体要求", "二、主要任务"]]
+        assert [v.title for v in versions] == ["方案", "方案（修订）"]
+
+
+@pytest.mark.parametrize("count", [1, 3, 64, 65, 700])
+def test_each_paragraph_text_is_stored_once_however_many_come_together(engine, count):
+    texts = [f"第{i % 400}条：到2025年完成第{i % 400}项任务。" for i in range(count)]  # repeats past 400
+    with storage.session(engine) as s:
+        ids = repo.put_paragraphs(session=s, texts=texts)
+        s.commit()
+        assert repo.put_paragraphs(session=s, texts=texts[::-1]) == ids[::-1]  # known texts keep their ids
+        assert repo.put_paragraphs(session=s, texts=[*texts, "新增一段"])[:-1] == ids
+        s.commit()
+        assert len(set(ids)) == len(set(texts))
+        assert s.exec(select(func.count()).select_from(Paragraph)).one() == len(set(texts)) + 1
+        stored = dict(s.exec(select(Paragraph.id, Paragraph.text)).all())
+        assert [stored[i] for i in ids] == texts
