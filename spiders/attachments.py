@@ -204,11 +204,14 @@ def docx_text(data: bytes) -> str:
     return "\n".join(lines)
 
 
-def _ofd_part(zf: zipfile.ZipFile, loc: str, base: str = "") -> etree._Element:
-    """Parse the OFD part at ``loc`` (an ST_Loc: absolute from the package root, or relative to ``base``'s folder)."""
+def _ofd_path(loc: str, base: str = "") -> str:
+    """The package path of an ST_Loc: absolute from the package root, or relative to ``base``'s folder."""
     loc = loc.strip().replace("\\", "/")
-    path = loc.lstrip("/") if loc.startswith("/") else posixpath.join(posixpath.dirname(base), loc)
-    path = posixpath.normpath(path)
+    return posixpath.normpath(loc.lstrip("/") if loc.startswith("/") else posixpath.join(posixpath.dirname(base), loc))
+
+
+def _ofd_part(zf: zipfile.ZipFile, path: str) -> etree._Element:
+    """Parse the OFD part at package path ``path``."""
     try:
         info = zf.getinfo(path)
     except KeyError:
@@ -267,12 +270,12 @@ def ofd_text(data: bytes) -> str:
             doc_loc = next((el.text for el in root.iter() if _local(el) == "DocRoot" and el.text), None)
             if doc_loc is None:
                 raise AttachmentError("corrupt OFD (OFD.xml names no DocRoot)")
-            doc_path = posixpath.normpath(doc_loc.strip().replace("\\", "/").lstrip("/"))
+            doc_path = _ofd_path(doc_loc)
             document = _ofd_part(zf, doc_path)
             pages = [el.get("BaseLoc") for el in document.iter() if _local(el) == "Page" and el.get("BaseLoc")]
             lines: list[str] = []
             for loc in pages:
-                lines += _ofd_lines(_ofd_part(zf, loc, doc_path))
+                lines += _ofd_lines(_ofd_part(zf, _ofd_path(loc, doc_path)))
     except AttachmentError:
         raise
     except (zipfile.BadZipFile, etree.XMLSyntaxError, ValueError, OSError, EOFError) as exc:

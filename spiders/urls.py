@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
-from urllib.parse import parse_qs, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 # Second-level public suffixes that matter for Chinese portals (gov.cn is itself a public suffix, so
 # www.lishui.gov.cn and zwgk.lishui.gov.cn share "lishui.gov.cn" while www.gov.cn is its own site).
@@ -90,6 +90,17 @@ def absolute(href: str, base: str) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return None
     return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, ""))
+
+
+def query_params(url: str) -> dict[str, str]:
+    """The query parameters of ``url`` in order (blank values kept; a repeated name keeps its last value)."""
+    return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+
+
+def with_query(url: str, params: dict[str, str]) -> str:
+    """``url`` with its query replaced by ``params`` (and no fragment): the next page of a paged API."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(params), ""))
 
 
 def looks_like_article(url: str) -> bool:

@@ -106,10 +106,9 @@ def get_document(*, session: Session, url: str) -> Document | None:
 
 
 def create_document(*, session: Session, portal_id: int, url: str, title: str, now: datetime) -> Document:
-    doc = Document(portal_id=portal_id, url=url, title=title, first_seen_at=now)
-    session.add(doc)
-    session.flush()
-    return doc
+    """A document with no versions yet (the row ``save_document`` writes), as a model in the session."""
+    ref = save_document(session=session, portal_id=portal_id, url=url, now=now, values={"title": title})
+    return session.get_one(Document, ref.id)
 
 
 @dataclass

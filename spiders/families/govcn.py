@@ -10,11 +10,10 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from spiders.families.base import Family
 from spiders.htmltext import collapse
-from spiders.urls import absolute, host_of
+from spiders.urls import absolute, host_of, query_params, with_query
 
 _TAGS = re.compile(r"<[^>]+>")
 
@@ -74,8 +73,7 @@ class GovCn(Family):
         data = _load(text)
         if data is None:
             return None
-        parts = urlsplit(url)
-        params = dict(parse_qsl(parts.query, keep_blank_values=True))
+        params = query_params(url)
         try:
             page = int(params.get("p") or 0)
         except ValueError:
@@ -90,4 +88,4 @@ class GovCn(Family):
         if page + 1 >= total:
             return []
         params["p"] = str(page + 1)
-        return [urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(params), ""))]
+        return [with_query(url, params)]

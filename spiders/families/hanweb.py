@@ -9,11 +9,10 @@ answers JavaScript (``totalRecord=714.0;... dataStore = ['<table>...</table>', .
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from spiders.families.base import Family
 from spiders.htmltext import collapse, parse_html, text_of
-from spiders.urls import absolute
+from spiders.urls import absolute, query_params, with_query
 
 _URL = re.compile(r"/art/\d{4}/\d{1,2}/\d{1,2}/art_\d+_\d+\.html?$|/col/col\d+/", re.I)
 _RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S | re.I)
@@ -66,8 +65,7 @@ class Hanweb(Family):
             target = absolute(href.group(1).replace("&amp;", "&"), url) if href else None
             shown = len(_fragments(text))
             return [_window_after(target, shown)] if target and shown else []
-        parts = urlsplit(url)
-        params = dict(parse_qsl(parts.query, keep_blank_values=True))
+        params = query_params(url)
         if "startrecord" in params and "endrecord" in params and _fragments(text):
             try:
                 start, end = int(params["startrecord"]), int(params["endrecord"])
@@ -78,7 +76,7 @@ class Hanweb(Family):
                 return []
             size = end - start + 1
             params["startrecord"], params["endrecord"] = str(end + 1), str(end + size)
-            return [urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(params), ""))]
+            return [with_query(url, params)]
         return None
 
 
@@ -86,9 +84,8 @@ def _window_after(proxy: str, shown: int) -> str:
     """The ``dataproxy.jsp`` URL for the records after the ``shown`` ones a column page embeds. The ``<nextgroup>``
     link names the column but not the records: jpage's script adds ``startrecord``/``endrecord``/``perpage``, and a
     server asked without them answers the first records again. Windows are as big as the column page's group."""
-    parts = urlsplit(proxy)
-    params = dict(parse_qsl(parts.query, keep_blank_values=True))
+    params = query_params(proxy)
     if "startrecord" in params:
         return proxy
-    params.update(startrecord=str(shown + 1), endrecord=str(2 * shown), perpage=str(shown))
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(params), ""))
+    return with_query(proxy, {**params, "startrecord": str(shown + 1), "endrecord": str(2 * shown),
+                              "perpage": str(shown)})
