@@ -18,7 +18,8 @@ from diffing.targets import compare_commitments, extract_commitments
 from diffing.targets import summary_lines as target_summary_lines
 from notifier.events import Event
 from notifier.subscriptions import Subscription, matches
-from spiders.items import DocumentPage, FetchFailure, ListingPage, NotModified
+from spiders.items import DocumentPage, FetchFailure, ListingPage, NotModified, RawPage
+from spiders.rawpage import finish as read_raw_page
 from storage import repo
 
 from .config import Config
@@ -129,6 +130,8 @@ class Ingestor:
             log.debug("storage failure", exc_info=True)
 
     def handle(self, item: object) -> None:
+        if isinstance(item, RawPage):  # a page the spider left unread: read it here, as the spider would have
+            item = read_raw_page(item)
         if isinstance(item, DocumentPage):
             self.document(item)
         elif isinstance(item, NotModified):

@@ -1,12 +1,14 @@
-"""Store crawl results in a second process while the spiders go on fetching and parsing in this one.
+"""Store crawl results in a second process while the spiders go on fetching in this one.
 
-A big cycle (a portal's first crawl, a forced re-check) is CPU-bound in two halves of similar size: Scrapy plus
-page extraction, and fingerprinting plus storing each version. ``IngestPipeline`` handles a cycle's first items in
-this process — a steady cycle, which fetches a list page and a few due documents, never pays for a second
-process — and once ``ingest_worker_after`` (config, default 20) document pages have arrived it starts one worker process and hands it every
-later item, in order, through a bounded queue. The worker runs the same ``Ingestor`` (one transaction per
-document, so what reaches the database is what in-process ingestion would write); at the end of the crawl the
-parent waits for it to drain and adopts its per-portal counts.
+A big cycle (a portal's first crawl, a forced re-check) is CPU-bound in three parts of similar size: Scrapy, reading
+each document page (decoding, quality gate, extraction) and storing each version (fingerprints, rows).
+``IngestPipeline`` handles a cycle's first items in this process — a steady cycle, which fetches a list page and a
+few due documents, never pays for a second process — and once ``ingest_worker_after`` (config, default 20)
+document pages have arrived it starts one worker process and hands it every later item, in order, through a
+bounded queue. The worker runs the same ``Ingestor`` (one transaction per document, so what reaches the database is
+what in-process ingestion would write); at the end of the crawl the parent waits for it to drain and adopts its
+per-portal counts. Reading pages is shared: while the worker keeps up, the spider hands it pages unread
+(``hand_over``, spiders/rawpage.py); when it falls behind, the spider reads them itself.
 
 Failures: the worker dies with the process that started it (PR_SET_PDEATHSIG on Linux, and it checks its parent
 every second anyway), so a killed run leaves nobody writing to the database; it ignores SIGINT/SIGTERM, which
@@ -30,7 +32,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 import storage
-from spiders.items import DocumentPage
+from spiders.items import DocumentPage, RawPage
 
 from .config import Config
 from .ingest import Ingestor, PortalRun
@@ -72,6 +74,7 @@ class IngestPipeline:
         self.offload_after = ingestor.config.ingest_worker_after
         self.pages = 0
         self.items = 0  # handed to the worker
+        self.unread = 0  # of which document pages the spider left unread
         self.lost = False
         self._proc: Any = None
         self._items: Any = None
@@ -83,12 +86,19 @@ class IngestPipeline:
         if self._proc is not None:
             self._put(item)
             self.items += 1
+            self.unread += isinstance(item, RawPage)
             return
         self.ingestor.safe_handle(item)
-        if isinstance(item, DocumentPage):
+        if isinstance(item, (DocumentPage, RawPage)):
             self.pages += 1
             if self.offload_after and self.pages >= self.offload_after and sys.platform.startswith("linux"):
                 self._start()
+
+    def hand_over(self) -> bool:
+        """Asked by the spider before it reads a document page: True when the worker should read it instead (see
+        spiders/rawpage.py). The worker gets pages unread while its queue is less than half full and the crawl
+        reads them itself otherwise, which shares the CPU-heavy part between the two processes as they keep up."""
+        return self._proc is not None and not self.lost and self._items.qsize() < QUEUE_ITEMS // 2
 
     def close(self) -> None:
         """Hand over the end marker, wait until the worker has stored everything, adopt its counts."""
@@ -112,8 +122,8 @@ class IngestPipeline:
         self._proc.join()
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         own = resource.getrusage(resource.RUSAGE_SELF)
-        log.debug("ingest worker done: %d items, %.1f s CPU (the crawling process so far: %.1f s CPU)", self.items,
-                  after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, own.ru_utime + own.ru_stime)
+        log.debug("ingest worker done: %d items (%d pages read there), %.1f s CPU (the crawling process so far: "
+                  "%.1f s CPU)", self.items, self.unread, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, own.ru_utime + own.ru_stime)
         if result is not None:
             self.ingestor.portals.update(result.portals)  # the same dict object the cycle reads afterwards
             self.ingestor.storage_errors = result.storage_errors

@@ -65,6 +65,7 @@ def crawl(jobs: list[tuple[PortalSpec, dict[str, KnownDocument], set[str]]], ing
             on_item=pipeline.handle,
             settings={"LOG_LEVEL": config.log_level},
             install_root_handler=False,
+            spider_kwargs={spec.name: {"hand_over": pipeline.hand_over} for spec, _, _ in jobs},
         )
     finally:
         pipeline.close()

@@ -58,6 +58,26 @@ class DocumentPage:
 
 
 @dataclass
+class RawPage:
+    """A document page fetched with a 2xx answer and handed over unread: decoding it, the quality gate and
+    extraction are left to the consumer, which turns it into the DocumentPage or FetchFailure the spider would
+    have yielded with ``spiders.rawpage.finish``. Only pages that link no attachment are handed over."""
+
+    portal: str
+    url: str
+    final_url: str
+    status: int
+    headers: dict[str, str]  # lower-cased header names
+    body: bytes
+    fetched_at: datetime
+    previous_len: int | None = None  # body size of the last good capture (the gate's truncation check)
+    family: str | None = None  # the portal's CMS family and selectors, as extract_document takes them
+    body_selector: str | None = None
+    title_selector: str | None = None
+    list_title: str | None = None
+
+
+@dataclass
 class NotModified:
     """A conditional re-check answered 304 (or the same validators): nothing to parse or write."""
 

@@ -26,7 +26,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, AsyncIterator, Iterator
+from typing import Any, AsyncIterator, Callable, Iterator
 
 import scrapy
 from scrapy import signals
@@ -38,9 +38,10 @@ from spiders.charset import decode_body
 from spiders.errors import ExtractError
 from spiders.extract import extract_document
 from spiders.gate import classify_failure
-from spiders.items import Attachment, DocumentPage, FetchFailure, ListingPage, NotModified
+from spiders.items import Attachment, DocumentPage, FetchFailure, ListingPage, NotModified, RawPage
 from spiders.listing import extract_links, next_pages
 from spiders.pending import Outcome, PendingDocuments
+from spiders.rawpage import Unusable, failure, may_link_attachments, one_line, read_page
 from spiders.settings import crawler_settings, portal_settings
 from spiders.urls import redirected_to_index, same_site
 
@@ -50,7 +51,6 @@ __all__ = ["PortalSpec", "KnownDocument", "PortalSpider", "crawler_settings"]
 
 # Error statuses are handled by the callbacks (3xx stay with the redirect middleware).
 _HANDLED_STATUSES = [304] + list(range(400, 600))
-_TEXT_TYPES = ("html", "xml", "text/plain", "json", "javascript")
 ATTACHMENT_TIMEOUT_FACTOR = 4  # attachments may be 20 MB: they get this many times the page timeout
 # Scheduler priorities: finish documents that wait for attachments first, then list pages, then documents.
 _PRIORITY = {"attachment": 20, "list": 10, "document": 0}
@@ -102,20 +102,18 @@ def _headers(response: Response) -> dict[str, str]:
     return out
 
 
-def _one_line(text: str, limit: int = 300) -> str:
-    line = " ".join(str(text).split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
 class PortalSpider(scrapy.Spider):
     """Reads a portal's list pages and fetches new and due documents (see the module docstring)."""
 
     name = "portal"
 
     def __init__(self, spec: PortalSpec, known: dict[str, KnownDocument] | None = None,
-                 recheck: set[str] | None = None, **kw: Any) -> None:
+                 recheck: set[str] | None = None, hand_over: Callable[[], bool] | None = None, **kw: Any) -> None:
         super().__init__(**kw)
         self.spec = spec
+        # asked before reading a document page: True leaves the page to the consumer as a RawPage (see
+        # spiders/rawpage.py), for pages that link no attachment
+        self.hand_over = hand_over
         self.known: dict[str, KnownDocument] = dict(known or {})
         self.recheck: set[str] = set(recheck or ())
         self.start_urls = list(spec.start_urls)
@@ -224,14 +222,12 @@ class PortalSpider(scrapy.Spider):
 
     def _failure(self, url: str, stage: str, reason: str, kind: str = "error",
                  status: int | None = None) -> FetchFailure:
-        return FetchFailure(portal=self.spec.name, url=url, stage=stage, reason=_one_line(f"{reason}: {url}"),
-                            fetched_at=_now(), status=status, kind=kind)
+        return failure(self.spec.name, url, stage, reason, kind, status, fetched_at=_now())
 
-    def _decoded(self, response: Response, url: str, stage: str,
-                 previous_len: int | None) -> tuple[str, str] | FetchFailure:
-        """(text, encoding) of a usable answer, or the FetchFailure that describes why it is not usable."""
+    def _unusable(self, response: Response, url: str, stage: str) -> FetchFailure | None:
+        """The FetchFailure of an answer that is unusable whatever its content: an error status, an off-site
+        redirect, a document redirected to an index page, an empty body."""
         status = response.status
-        headers = response.headers
         body = response.body or b""
         if status >= 400:
             text = ""
@@ -239,7 +235,7 @@ class PortalSpider(scrapy.Spider):
                 text = decode_body(body, _headers(response).get("content-type"))[0] if body else ""
             except ExtractError:
                 pass
-            kind, reason = classify_failure(status, headers, text, None, url=url) or ("error", f"HTTP {status}")
+            kind, reason = classify_failure(status, response.headers, text, None, url=url) or ("error", f"HTTP {status}")
             return self._failure(url, stage, reason, kind, status)
         if not same_site(response.url, url):
             return self._failure(url, stage, f"redirected off-site to {response.url}", "error", status)
@@ -248,19 +244,19 @@ class PortalSpider(scrapy.Spider):
                                  status)
         if not body.strip():
             return self._failure(url, stage, f"empty body (HTTP {status})", "empty", status)
-        content_type = _headers(response).get("content-type", "")
-        if content_type and not any(t in content_type.lower() for t in _TEXT_TYPES):
-            return self._failure(url, stage, f"not an HTML page ({content_type.split(';')[0].strip()})",
-                                 "not_html", status)
-        try:
-            text, encoding = decode_body(body, content_type or None)
-        except ExtractError as exc:
-            return self._failure(url, stage, str(exc), "not_html", status)
-        verdict = classify_failure(status, headers, text, previous_len, url=url, body_len=len(body))
-        if verdict is not None:
-            kind, reason = verdict
-            return self._failure(url, stage, reason, kind, status)
-        return text, encoding
+        return None
+
+    def _decoded(self, response: Response, url: str, stage: str,
+                 previous_len: int | None) -> tuple[str, str] | FetchFailure:
+        """(text, encoding) of a usable answer, or the FetchFailure that describes why it is not usable."""
+        unusable = self._unusable(response, url, stage)
+        if unusable is not None:
+            return unusable
+        read = read_page(response.body, content_type=_headers(response).get("content-type"),
+                         headers=response.headers, status=response.status, url=url, previous_len=previous_len)
+        if isinstance(read, Unusable):
+            return self._failure(url, stage, read.reason, read.kind, response.status)
+        return read
 
     def parse_list(self, response: Response) -> Iterator[Any]:
         url = response.request.url if response.request is not None else response.url
@@ -326,11 +322,25 @@ class PortalSpider(scrapy.Spider):
                 yield NotModified(portal=self.spec.name, url=url, fetched_at=_now(), headers=headers)
                 yield from self._probe_attachments(url)
                 return
-        decoded = self._decoded(response, url, "document", known.last_length if known else None)
-        if isinstance(decoded, FetchFailure):
-            yield decoded
+        unusable = self._unusable(response, url, "document")
+        if unusable is not None:
+            yield unusable
             return
-        text, encoding = decoded
+        previous_len = known.last_length if known else None
+        if (self.hand_over is not None and not full and not may_link_attachments(response.body)
+                and self.hand_over()):
+            yield RawPage(
+                portal=self.spec.name, url=url, final_url=response.url, status=response.status, headers=headers,
+                body=response.body, fetched_at=_now(), previous_len=previous_len, family=self.spec.family,
+                body_selector=self.spec.body_selector, title_selector=self.spec.title_selector,
+                list_title=self._list_titles.get(url))
+            return
+        read = read_page(response.body, content_type=headers.get("content-type"), headers=response.headers,
+                         status=response.status, url=url, previous_len=previous_len)
+        if isinstance(read, Unusable):
+            yield self._failure(url, "document", read.reason, read.kind, response.status)
+            return
+        text, encoding = read
         try:
             extracted = extract_document(text, response.url, body_selector=self.spec.body_selector,
                                          family=self.spec.family, title_selector=self.spec.title_selector)
@@ -399,7 +409,7 @@ class PortalSpider(scrapy.Spider):
             outcome = self._attachment_outcome(response, url, response.meta.get("att_name") or "")
         except Exception as exc:  # noqa: BLE001 - never raise out of a callback
             logger.exception("attachment %s", url)
-            outcome = Outcome(error=_one_line(f"internal error {type(exc).__name__}: {exc}", 200))
+            outcome = Outcome(error=one_line(f"internal error {type(exc).__name__}: {exc}", 200))
         yield from self._pending.resolve(url, outcome)
 
     def _attachment_outcome(self, response: Response, url: str, name: str) -> Outcome:
@@ -468,10 +478,10 @@ def _describe(failure: Any, timeout: float, max_bytes: int = 0) -> tuple[str, st
             return "too_large", f"body of {sizes.group(1)} bytes exceeds the {sizes.group(2)}-byte cap", None
         if not str(exc) and max_bytes:  # Scrapy cancels a streamed body at the cap without a message
             return "too_large", f"body exceeds the {max_bytes}-byte cap", None
-        return "too_large", _one_line(f"download cancelled ({exc})", 200), None
+        return "too_large", one_line(f"download cancelled ({exc})", 200), None
     if isinstance(exc, IgnoreRequest):
         reason = str(exc) or "request ignored"
         return "error", ("forbidden by robots.txt" if "robots" in reason.lower() else reason), None
     if names & {"ConnectionLost", "ConnectionDone", "ResponseDataLossError", "ResponseFailed", "DownloadFailedError"}:
         return "error", "connection lost", None
-    return "error", _one_line(f"{type(exc).__name__}: {exc}", 200), None
+    return "error", one_line(f"{type(exc).__name__}: {exc}", 200), None

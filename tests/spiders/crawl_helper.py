@@ -2,7 +2,8 @@
 
 Usage: python crawl_helper.py <job.json>
 job.json: {"out": path, "specs": [PortalSpec fields...], "known": {portal: [KnownDocument fields...]},
-           "recheck": {portal: [url, ...]}, "settings": {extra Scrapy settings}}
+           "recheck": {portal: [url, ...]}, "settings": {extra Scrapy settings},
+           "hand_over": true to let the spider hand pages over unread (they are read here, marked "handed_over")}
 A separate process is needed because the Twisted reactor cannot be restarted inside one process.
 """
 from __future__ import annotations
@@ -16,7 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from spiders.items import RawPage  # noqa: E402
 from spiders.portal import KnownDocument, PortalSpec  # noqa: E402
+from spiders.rawpage import finish  # noqa: E402
 from spiders.runner import run_cycle  # noqa: E402
 
 
@@ -43,10 +46,13 @@ def main(job_path: str) -> None:
     with open(job["out"], "w", encoding="utf-8") as out:
 
         def on_item(item):
-            out.write(json.dumps(_plain(item), ensure_ascii=False) + "\n")
+            line = _plain(finish(item)) | {"handed_over": True} if isinstance(item, RawPage) else _plain(item)
+            out.write(json.dumps(line, ensure_ascii=False) + "\n")
             out.flush()
 
-        run_cycle(specs, known=known, recheck=recheck, on_item=on_item, settings=job.get("settings", {}))
+        hand_over = {s.name: {"hand_over": lambda: True} for s in specs} if job.get("hand_over") else None
+        run_cycle(specs, known=known, recheck=recheck, on_item=on_item, settings=job.get("settings", {}),
+                  spider_kwargs=hand_over)
 
 
 if __name__ == "__main__":

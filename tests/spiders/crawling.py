@@ -12,12 +12,14 @@ HELPER = Path(__file__).with_name("crawl_helper.py")
 
 
 def crawl(tmp_path: Path, specs: list[dict], known: dict | None = None, recheck: dict | None = None,
-          settings: dict | None = None) -> list[dict]:
-    """Run one cycle in a fresh process; the items it yielded, in order, as JSON dicts with a "type" key."""
+          settings: dict | None = None, hand_over: bool = False) -> list[dict]:
+    """Run one cycle in a fresh process; the items it yielded, in order, as JSON dicts with a "type" key.
+    ``hand_over``: the spider may hand document pages over unread; they are read as they arrive, as policywatch's
+    ingest worker reads them, and marked ``"handed_over": True``."""
     out = tmp_path / f"items{len(list(tmp_path.iterdir()))}.jsonl"
     job = tmp_path / "job.json"
     job.write_text(json.dumps({"out": str(out), "specs": specs, "known": known or {}, "recheck": recheck or {},
-                               "settings": settings or {}}), encoding="utf-8")
+                               "settings": settings or {}, "hand_over": hand_over}), encoding="utf-8")
     proc = subprocess.run([sys.executable, str(HELPER), str(job)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]

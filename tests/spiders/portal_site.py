@@ -27,16 +27,17 @@ DOC_TEMPLATE = """<!DOCTYPE html>
 <h1>{title}</h1><div class="info">浏览次数：<b id="view">123</b> 【打印本页】【关闭窗口】</div>
 <div class="TRS_Editor"><style>.TRS_Editor p{{font-size:16px}}</style>
 {body}
-<p>附件：<a href="/col/202401/P020240105{num}.pdf">{title}附件.pdf</a></p>
+{attachment}
 </div>
 <div class="footer">网站标识码：3300000001 浙ICP备12345678号</div></body></html>
 """
 
 
 def document(num: int, title: str, paragraphs: list[str], date: str = "2024-01-05",
-             meta: str = 'charset="utf-8"') -> str:
+             meta: str = 'charset="utf-8"', attachment: bool = True) -> str:
     body = "\n".join(f"<p>　　{p}</p>" for p in paragraphs)
-    return DOC_TEMPLATE.format(num=num, title=title, date=date, body=body, meta=meta)
+    link = f'<p>附件：<a href="/col/202401/P020240105{num}.pdf">{title}附件.pdf</a></p>' if attachment else ""
+    return DOC_TEMPLATE.format(num=num, title=title, date=date, body=body, meta=meta, attachment=link)
 
 
 def list_page(items: list[tuple[str, str]], page: int, count: int) -> str:
@@ -88,6 +89,7 @@ def build_routes() -> dict[str, Route]:
     page1 = [
         ("./202401/t20240105_1.html", "测试市人民政府关于印发节能减排工作方案的通知"),
         ("./202312/t20231220_6.html", "测试市人民政府关于去年十二月工作安排的通知"),
+        ("./202312/t20231221_15.html", "测试市人民政府关于没有附件的通知（GBK页面）"),
     ]
     routes["/robots.txt"] = Route(body=ROBOTS.encode(), headers={"Content-Type": "text/plain"})
     routes["/col/index.html"] = _html(list_page(page0, 0, 2))
@@ -103,6 +105,10 @@ def build_routes() -> dict[str, Route]:
                      meta='http-equiv="Content-Type" content="text/html; charset=gbk"')
     routes["/col/202401/t20240104_13.html"] = Route(body=wrong.encode("gb18030"),
                                                     headers={"Content-Type": "text/html; charset=utf-8"})
+    plain = document(15, "测试市人民政府关于没有附件的通知（GBK页面）", [GBK_TEXT, "到2020年年底前完成。"],
+                     date="2023-12-21", meta='http-equiv="Content-Type" content="text/html; charset=gb2312"',
+                     attachment=False)
+    routes["/col/202312/t20231221_15.html"] = Route(body=plain.encode("gb18030"), headers={"Content-Type": "text/html"})
     routes["/col/202401/t20240107_3.html"] = Route(status=500, body=b"<html><body>Internal Server Error</body></html>")
     routes["/col/202401/t20240108_4.html"] = Route(status=412, body=(
         b"<html><head><meta id=\"9DhefwqGPrzGxEp9hPaoag\" content=\"abc\">"

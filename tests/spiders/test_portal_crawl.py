@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import socket
 
 import pytest
@@ -17,6 +18,7 @@ DOCS = {
     "soft404": "/col/202401/t20240112_9.html", "refresh": "/col/202401/t20240113_10.html",
     "moved": "/col/202401/t20240114_11.html", "slow": "/col/202401/t20240115_12.html",
     "missing": "/col/202401/t20240116_14.html", "page2": "/col/202312/t20231220_6.html",
+    "no_attachment": "/col/202312/t20231221_15.html",
 }
 
 
@@ -81,6 +83,35 @@ def test_first_cycle_failures(first_cycle):
     assert DOCS["robots"] not in site.paths()  # robots.txt was obeyed
     assert site.paths().count(DOCS["error500"]) == 2  # retried once (RETRY_TIMES=1), then given up
     assert site.paths().count(DOCS["missing"]) == 1  # a 404 is not retried
+
+
+def _as_read(items: list[dict], base: str) -> dict[str, tuple]:
+    """What a user gets of each fetched document, by path: its stored fields, or its failure kind and reason."""
+    out = {}
+    for item in items:
+        path = item["url"].replace(base, "")
+        if item["type"] == "DocumentPage":
+            fields = ("title", "paragraphs", "metadata", "encoding", "list_title", "status", "attachments")
+            out[path] = (item["final_url"].replace(base, ""), item["body"],
+                         *(json.dumps(item[f]).replace(base, "") for f in fields))
+        elif item["type"] == "FetchFailure":
+            out[path] = (item["kind"], item["stage"], item["status"], item["reason"].replace(base, ""))
+    return out
+
+
+def test_pages_handed_over_unread_are_read_as_the_spider_reads_them(first_cycle, tmp_path):
+    """policywatch lets its ingest worker read document pages (spiders/rawpage.py): the documents, encodings and
+    one-line failures must be the ones the spider itself produces, and a page that links an attachment is still
+    read by the spider, which fetches the attachment."""
+    site, items = first_cycle
+    with PortalSite() as other:
+        handed = crawl(tmp_path, [spec(other)], settings={"RETRY_TIMES": 1}, hand_over=True)
+    assert _as_read(handed, other.url("")) == _as_read(items, site.url(""))
+    over = {i["url"].replace(other.url(""), "") for i in handed if i.get("handed_over")}
+    assert over == {DOCS[k] for k in ("no_attachment", "binary", "soft404", "refresh")}
+    no_attachment = next(i for i in handed if i["url"] == other.url(DOCS["no_attachment"]))
+    assert (no_attachment["encoding"], no_attachment["paragraphs"][0]) == ("gb18030", GBK_TEXT)
+    assert "/col/202401/P0202401051.pdf" in other.paths()  # pages that link a file: read by the spider, file fetched
 
 
 def test_steady_state_cycle_reads_one_list_page_only(tmp_path):
