@@ -40,6 +40,16 @@ QUALIFIER_RE = re.compile(r"及以上|及以下|以上|以下|以内|之内|左�
 _CN_ONLY = re.compile(rf"^(?:{_CN})$")
 
 
+_MAG_RE = re.compile(rf"(?:{_MAG})")
+_MAG_START_RE = re.compile(rf"^(?:{_MAG})")
+_MAG_END_RE = re.compile(r"(万亿|亿|万)$")
+_INT_RE = re.compile(r"\d+")
+_DEC_RE = re.compile(r"\d+\.\d+")
+_LATIN_DOT_RE = re.compile(r"[A-Za-z\.]")
+_LATIN_RE = re.compile(r"[A-Za-z]")
+_CN_DIGIT_RE = re.compile("[零〇一二两三四五六七八九十]")
+
+
 @dataclass(frozen=True)
 class Quantity:
     """A number with its unit at text[start:end]; `qualifier` spans text[end:qual_end]."""
@@ -59,7 +69,7 @@ class Quantity:
 
     @property
     def is_counter(self) -> bool:
-        base = re.sub(rf"^(?:{_MAG})", "", self.unit)
+        base = _MAG_START_RE.sub("", self.unit)
         return base in COUNTERS
 
     @property
@@ -69,9 +79,9 @@ class Quantity:
 
 def _number(s: str) -> float | int:
     s = s.replace(",", "")
-    if re.fullmatch(r"\d+", s):
+    if _INT_RE.fullmatch(s):
         return int(s)
-    if re.fullmatch(r"\d+\.\d+", s):
+    if _DEC_RE.fullmatch(s):
         return float(s)
     import cn2an
 
@@ -83,10 +93,28 @@ def _number(s: str) -> float | int:
 
 def _split_magnitude(num: str, unit: str) -> tuple[str, str]:
     """Move a trailing 万/亿 of a Chinese numeral into the unit, as Arabic figures write it ("五万个" → 5, 万个)."""
-    m = re.search(r"(万亿|亿|万)$", num)
-    if m and len(num) > len(m.group(1)) and not re.match(rf"^(?:{_MAG})", unit):
+    m = _MAG_END_RE.search(num)
+    if m and len(num) > len(m.group(1)) and not _MAG_START_RE.match(unit):
         return num[: m.start()], m.group(1) + unit
     return num, unit
+
+
+# Every QUANTITY_RE match starts with one of these (百 of 百分之, a digit or a Chinese numeral).
+_FIRST_CHAR_RE = re.compile(r"[\d零〇一二两三四五六七八九十百千万亿]")
+
+
+def _quantity_matches(text: str):
+    """What `QUANTITY_RE.finditer(text)` yields, trying the pattern only where a match can start (faster: the
+    pattern itself has no first-character test)."""
+    pos = 0
+    for c in _FIRST_CHAR_RE.finditer(text):
+        s = c.start()
+        if s < pos:
+            continue
+        m = QUANTITY_RE.match(text, s)
+        if m:
+            yield m
+            pos = m.end()
 
 
 def find_quantities(text: str, masked: list[tuple[int, int]] = ()) -> list[Quantity]:
@@ -102,12 +130,12 @@ def find_quantities(text: str, masked: list[tuple[int, int]] = ()) -> list[Quant
         for i in range(max(0, a), min(len(text), b)):
             blocked[i] = True
     out: list[Quantity] = []
-    for m in QUANTITY_RE.finditer(text):
+    for m in _quantity_matches(text):
         s, e = m.span()
         if any(blocked[s:e]):
             continue
         prev = text[s - 1] if s > 0 else ""
-        if re.match(r"[A-Za-z\.]", prev) or prev == "第":
+        if _LATIN_DOT_RE.match(prev) or prev == "第":
             continue
         nxt = text[e:e + 1]
         if m.group("pct_cn"):
@@ -117,13 +145,13 @@ def find_quantities(text: str, masked: list[tuple[int, int]] = ()) -> list[Quant
             chinese = bool(_CN_ONLY.match(num))
             if chinese:
                 num, unit = _split_magnitude(num, unit)
-                if not num or not _CN_ONLY.match(num) or not re.search("[零〇一二两三四五六七八九十]", num):
+                if not num or not _CN_ONLY.match(num) or not _CN_DIGIT_RE.search(num):
                     continue
-            if unit[-1:].isascii() and unit[-1:].isalpha() and re.match(r"[A-Za-z]", nxt):
+            if unit[-1:].isascii() and unit[-1:].isalpha() and _LATIN_RE.match(nxt):
                 continue  # "5GW" ok, "5GWx" is a word
-            if not chinese and re.match(r"[A-Za-z]", nxt) and not unit[:1].isascii():
+            if not chinese and _LATIN_RE.match(nxt) and not unit[:1].isascii():
                 continue
-        if chinese and re.fullmatch(rf"(?:{_MAG})", unit):
+        if chinese and _MAG_RE.fullmatch(unit):
             continue  # 十亿级, 百亿级: a size class written as a name, not an amount
         try:
             value = _number(num)

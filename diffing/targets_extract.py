@@ -26,7 +26,7 @@ How a document is read (each rule is one a reader of policy Chinese applies):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Sequence
 
 from .numbers import Quantity, find_quantities
@@ -40,8 +40,22 @@ from .targets_structure import (
     Clause, DocState, after_paragraph, clauses_of, clean, completes, doc_year, enum_level, is_past, is_report,
     sentences, strip_spans, update_structure,
 )
-from .targets_text import MappedText, count_pinyin, normalise, pinyin_spans
+from .targets_text import MappedText, normalise_all, pinyin_spans
 from .timephrase import TimePhrase, find_time_phrases, year_spans
+
+
+# Patterns of the rules below, compiled once.
+_YEAR_WORD_RE = re.compile(r"\d{4}年")
+_SCOPE_WORD_RE = re.compile(r"(?:规模|单套装置|单机容量|容量|直径|排量|功率|年产|年处理|日处理)$")
+_LIST_SEP_RE = re.compile(r"[、和及与]")
+_RATE_WORD_RE = re.compile(r"年均|累计|平均|每年")
+_NOUN_RE = re.compile(rf"[{CJK}][{CJK}A-Za-z()“”\"]*")
+_NOUN_BREAK_RE = re.compile(r"(?:和|及|与|以及|、|的|等)")
+_QUOTE_SKIP_RE = re.compile(r"(?:[,、]|力争|确保|争取|要|将|并)")
+_SPACES_RE = re.compile(r"\s+")
+_AT_END_RE = re.compile(r"(?:并|要|应|须)?[于在]$")
+_DONE_RE = re.compile(r"完成|建成(?!区)|实现|全覆盖|达到|全部")
+_CJK_CHAR_RE = re.compile(f"[{CJK}]")
 
 
 @dataclass(frozen=True)
@@ -61,7 +75,7 @@ def _split_baseline(pre: str) -> tuple[str, str | None]:
         return pre, None
     m = found[-1]
     b = m.group("b").strip("“”\"")
-    return pre[: m.start()] + pre[m.end():], (b[:-1] if re.fullmatch(r"\d{4}年", b) else b)
+    return pre[: m.start()] + pre[m.end():], (b[:-1] if _YEAR_WORD_RE.fullmatch(b) else b)
 
 
 def _relation(pre: str, q: Quantity) -> tuple[str | None, str | None]:
@@ -88,7 +102,7 @@ def _is_scope(q: Quantity, pre: str) -> bool:
     if q.is_counter or q.is_percent:
         return False
     return (q.is_rate or q.qualifier in ("以下", "及以下", "以上", "及以上", "以内")
-            or bool(re.search(r"(?:规模|单套装置|单机容量|容量|直径|排量|功率|年产|年处理|日处理)$", pre)))
+            or bool(_SCOPE_WORD_RE.search(pre)))
 
 
 class _Paragraph:
@@ -106,9 +120,9 @@ class _Paragraph:
                 after = self.text[t.end:]
                 due = self.text[t.start - 1:t.start] in ("在", "于") or after[:1] in ",:;" or bool(
                     TASK_START_RE.match(after))
-                t = replace(t, explicit=due)
+                t = TimePhrase(t.start, t.end, t.text, t.iso, t.form, due, t.written)
             a, b = mt.original_span(t.start, t.end)
-            self.times.append(replace(t, written=mt.original[a:b].strip()))
+            self.times.append(TimePhrase(t.start, t.end, t.text, t.iso, t.form, t.explicit, mt.original[a:b].strip()))
         masks = [(t.start, t.end) for t in self.times] + year_spans(self.text)
         self.quants = find_quantities(self.text, masks)
         self.out: list[Commitment] = []
@@ -132,7 +146,7 @@ class _Paragraph:
         for s0, s1 in sentences(self.text):
             inherited = None
             body = self.text[s0:s1]
-            if re.match(r"^其中", body) and last is not None:
+            if body.startswith("其中") and last is not None:
                 inherited = last
             elif self.doc.heads is not None:
                 inherited = self.doc.heads
@@ -141,6 +155,9 @@ class _Paragraph:
 
     def _sentence(self, s0: int, s1: int, inherited: TimePhrase | None) -> TimePhrase | None:
         """Assign each clause its governing time phrase, then read targets and dated tasks."""
+        if inherited is None and not any(s0 <= t.start < s1 for t in self.times) and not any(
+                s0 <= q.start < s1 for q in self.quants):
+            return None  # nothing governs it and it holds no quantity: no target, no dated task
         text = self.text
         clauses = clauses_of(text, s0, s1)
         if not clauses:
@@ -176,9 +193,10 @@ class _Paragraph:
             sentence_past = True
         targets_in: set[int] = set()
         self._seg_metric = {}
-        for ci, c in enumerate(clauses):
-            if self._targets(clauses, ci, sentence_past):
-                targets_in.add(ci)
+        if any(s0 <= q.start < s1 for q in self.quants):  # else no clause holds a target
+            for ci, c in enumerate(clauses):
+                if self._targets(clauses, ci, sentence_past):
+                    targets_in.add(ci)
         if not sentence_past:
             self._deadlines(clauses, targets_in, inherited)
         return current
@@ -223,7 +241,7 @@ class _Paragraph:
                 metric, relation = prev.metric, relation or prev.relation  # "下降16%、20%"
             if "分别" in raw_pre and prev.end is None:
                 subject = BASELINE_RE.sub("", clean(raw_pre.split("分别")[0]))
-                parts, part_i = [p for p in re.split(r"[、和及与]", subject) if p], 0
+                parts, part_i = [p for p in _LIST_SEP_RE.split(subject) if p], 0
             elif parts is not None and bare_item and prev.end is not None:
                 part_i += 1
             if parts is not None:
@@ -232,7 +250,7 @@ class _Paragraph:
                     metric = parts[part_i]
                 elif not metric:
                     metric = "、".join(parts)
-            if prev.metric and (ATTRIBUTE_RE.match(metric) or re.fullmatch(r"年均|累计|平均|每年", metric)):
+            if prev.metric and (ATTRIBUTE_RE.match(metric) or _RATE_WORD_RE.fullmatch(metric)):
                 metric = prev.metric + metric  # "新增设施3座、处理能力6万吨/日"; "突破3000亿元，年均增长7%"
             if scope and kind == "target":
                 metric = scope + metric
@@ -308,8 +326,8 @@ class _Paragraph:
         j = q.qual_end + (1 if text[q.qual_end:q.qual_end + 1] == "的" else 0)
         if text[j:j + 1] == "级" and q.unit in SCALE_UNITS:
             j += 1
-        m = re.match(rf"[{CJK}][{CJK}A-Za-z()“”\"]*", text[j:])
-        if not m or re.match(r"(?:和|及|与|以及|、|的|等)", text[j:]) or NOUN_STOP_RE.match(m.group(0)):
+        m = _NOUN_RE.match(text, j)
+        if not m or _NOUN_BREAK_RE.match(text, j) or NOUN_STOP_RE.match(m.group(0)):
             return "", j
         noun = m.group(0)[:24]
         nxt = next((q2.start for q2 in qs if q2.start > q.start), None)
@@ -325,7 +343,7 @@ class _Paragraph:
             if t:
                 i = t.end
                 continue
-            m = re.match(r"(?:[,、]|力争|确保|争取|要|将|并)", self.text[i:q.start])
+            m = _QUOTE_SKIP_RE.match(self.text[i:q.start])
             if not m:
                 return i
             i += m.end()
@@ -339,7 +357,7 @@ class _Paragraph:
         raw = self.mt.original[a:b]
         for s, e in reversed(pinyin_spans(raw)):
             raw = raw[:s] + raw[e:]
-        raw = re.sub(r"\s+", "", raw)
+        raw = _SPACES_RE.sub("", raw)
         return raw if len(raw) == num_len else q.unit
 
     def _gov_for(self, c: Clause, q: Quantity) -> TimePhrase | None:
@@ -374,7 +392,7 @@ class _Paragraph:
             prev_gov, prev_seg = t, c.seg
             subject = ""
             if own:
-                subject = clean(re.sub(r"(?:并|要|应|须)?[于在]$", "", text[c.start:c.times[0].start]))
+                subject = clean(_AT_END_RE.sub("", text[c.start:c.times[0].start]))
             if t is None or c.lead_in or (not own and t is not inherited and not any(
                     t in x.times for x in clauses[:ci])):
                 prev_subject = subject or prev_subject
@@ -390,7 +408,7 @@ class _Paragraph:
                 body_start = c.times[0].start
             raw = strip_spans(text, body_start, c.end, [(x.start, x.end) for x in c.times]).strip(",;:、")
             if own and body_start < c.times[0].start:  # "各县区于2023年9月30日前报送…": drop the 于 before the time
-                head = re.sub(r"(?:并|要|应|须)?[于在]$", "", text[body_start:c.times[0].start])
+                head = _AT_END_RE.sub("", text[body_start:c.times[0].start])
                 raw = head + strip_spans(text, c.times[0].start, c.end, [(x.start, x.end) for x in c.times])
             raw = raw[enum_level(raw)[2]:]
             content = clean(raw)
@@ -411,10 +429,10 @@ class _Paragraph:
                 if pending is None:
                     pending = c.start
                 continue
-            if not own and PROCESS_RE.match(raw) and not re.search(r"完成|建成(?!区)|实现|全覆盖|达到|全部", content):
+            if not own and PROCESS_RE.match(raw) and not _DONE_RE.search(content):
                 prev_kind, pending = None, None
                 continue
-            if len(re.findall(f"[{CJK}]", content)) < 2:
+            if len(_CJK_CHAR_RE.findall(content)) < 2:
                 continue
             if not t.explicit and (t not in c.times or not completes(text[t.end:c.end])):
                 continue  # a bare year dates a task only when the task is to be finished then
@@ -455,8 +473,7 @@ class _Paragraph:
 
 def extract(paragraphs: Sequence[str]) -> list[Commitment]:
     """Commitments of a document, in document order (see the module docstring for the rules)."""
-    strip = count_pinyin(paragraphs) >= 2
-    mts = [normalise(p, strip) for p in paragraphs]
+    mts = normalise_all(paragraphs)
     texts = [m.text for m in mts]
     doc = DocState(doc_year=doc_year(texts), report=is_report(texts))
     out: list[Commitment] = []

@@ -45,19 +45,27 @@ def enum_level(text: str) -> tuple[int | None, str | None, int]:
     m = ENUM_RE.match(text)
     if not m:
         return None, None, 0
-    for k in range(7):
-        if m.group(f"l{k}"):
-            return k, f"l{k}", m.end()
+    kind = m.lastgroup  # the one group l0…l6 that matched (each is a whole alternative, never empty)
+    if kind and m.group(kind):
+        return int(kind[1:]), kind, m.end()
     return None, None, 0
+
+
+# Characters that may end a sentence, and the ones the clause splitter looks at.
+_SENT_CAND_RE = re.compile("[" + re.escape(SENT_END + ".") + "]")
+_CLAUSE_CAND_RE = re.compile("[" + re.escape(OPEN + CLOSE + SEPS + SENT_END) + "]")
+_CJK_LO, _CJK_HI = "\u3400", "\u9fff"  # the range CJK names
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
     """Sentence spans: a sentence ends at 。！？ or at a "." right after a Chinese character."""
     out, start = [], 0
-    for i, ch in enumerate(text):
-        end = ch in SENT_END and text[i - 1:i] != "?"
-        if ch == "." and i > 0 and re.match(f"[{CJK}]", text[i - 1]) and not text[i + 1:i + 2].isdigit():
-            end = True
+    for m in _SENT_CAND_RE.finditer(text):
+        i = m.start()
+        if text[i] == ".":
+            end = i > 0 and _CJK_LO <= text[i - 1] <= _CJK_HI and not text[i + 1:i + 2].isdigit()
+        else:
+            end = text[i - 1:i] != "?"
         if end:
             if i + 1 > start:
                 out.append((start, i + 1))
@@ -71,7 +79,8 @@ def clauses_of(text: str, s0: int, s1: int) -> list[Clause]:
     """The clauses of sentence text[s0:s1], split at ，；：outside brackets."""
     out: list[Clause] = []
     depth, start, seg = 0, s0, 0
-    for i in range(s0, s1):
+    for m in _CLAUSE_CAND_RE.finditer(text, s0, s1):  # only brackets and separators change the state
+        i = m.start()
         ch = text[i]
         if ch in OPEN:
             depth += 1
@@ -132,11 +141,18 @@ def is_past(text: str) -> bool:
     return bool(PAST_RE.search(text))
 
 
+_TITLE_END_RE = re.compile(r"[。:]")
+_NOT_HEADING_RE = re.compile(r"[\d,;。]")
+_ENUM_END_RE = re.compile(r"(?:\(\d{1,2}\)|\d{1,2}\)|\d{1,2}[.、]|[①-⑳])$")
+_COMPLETES_START_RE = re.compile(rf"(?:{ADVERBS})*(?:{COMPLETION_RE.pattern})")
+_COMPLETES_END_RE = re.compile(rf"(?:{COMPLETION_RE.pattern})[{CJK}]{{0,3}}$")
+
+
 def update_structure(doc: DocState, text: str) -> None:
     """Track review sections, 时间节点 scopes and list heads as headings go by (before the paragraph is read)."""
     level, _kind, n = enum_level(text)
-    title = re.split(r"[。:]", text[n:], maxsplit=1)[0]
-    bare_heading = level is None and len(text) <= 15 and not re.search(r"[\d,;。]", text)
+    title = _TITLE_END_RE.split(text[n:], maxsplit=1)[0]
+    bare_heading = level is None and len(text) <= 15 and not _NOT_HEADING_RE.search(text)
     if doc.review_level is not None and ((level is not None and level <= doc.review_level) or bare_heading):
         doc.review_level = None
     if len(title) <= 20 and REVIEW_RE.search(title) and ((level is not None and level <= 2) or bare_heading):
@@ -156,7 +172,7 @@ def after_paragraph(doc: DocState, text: str, times: list[TimePhrase]) -> None:
         t = next((t for t in times if m.end() <= t.start <= m.end() + 2), None)
         if t is None:
             continue
-        em = re.search(r"(?:\(\d{1,2}\)|\d{1,2}\)|\d{1,2}[.、]|[①-⑳])$", text[: m.start()])
+        em = _ENUM_END_RE.search(text[: m.start()])
         doc.section, doc.section_level = t, (enum_level(em.group(0))[0] or 3) if em else 3
     body = text.rstrip()
     if body.endswith(":"):
@@ -169,8 +185,7 @@ def after_paragraph(doc: DocState, text: str, times: list[TimePhrase]) -> None:
 def completes(after: str) -> bool:
     """The words after a bare year finish something: "2025年完成搬迁", "…项目建成投入运行"."""
     after = after.strip(",、")
-    return bool(re.match(rf"(?:{ADVERBS})*(?:{COMPLETION_RE.pattern})", after) or
-                re.search(rf"(?:{COMPLETION_RE.pattern})[{CJK}]{{0,3}}$", after))
+    return bool(_COMPLETES_START_RE.match(after) or _COMPLETES_END_RE.search(after))
 
 
 def is_report(texts: Sequence[str]) -> bool:

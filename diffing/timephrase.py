@@ -54,6 +54,34 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 
 _PATTERNS_BY_FORM = dict(_PATTERNS)
 
+# Cheap tests that spare a pattern's scan of the text (keep them in step with _PATTERNS). Every match of a
+# _YEAR_FORMS pattern holds a "YYYY年" (its group y) that starts 0-1 characters (span: 5-7) after the match does,
+# so those patterns are tried only there; every match of another form holds one of its _WORDS.
+_YEAR_FORMS = frozenset(("day", "month", "half", "yearend", "span", "year"))
+_YEAR_NIAN_RE = re.compile(rf"(?:{YEAR})年")
+_START_BEFORE_Y = {"span": (7, 6, 5)}  # lead 到/至 (0-1) + y0 (4) + 年 (0-1) + separator (1)
+_WORDS = {
+    "plan": ("五",),
+    "recurring": ("每",),
+    "monthday": ("月",),
+    "relative": ("年内", "月内", "度内", "周内", "日内", "天内", "之内", "以内", "时间", "努力", "今年", "明年", "本年",
+                 "年底", "年末"),
+}
+_HINT_RE = {form: re.compile("|".join(words)) for form, words in _WORDS.items()}
+
+
+def _matches_at(pat: re.Pattern[str], text: str, starts: list[int]):
+    """What `pat.finditer(text)` yields when its matches can only start at `starts` (sorted, non-empty matches)."""
+    pos = 0
+    for s in starts:
+        if s < pos:
+            continue
+        m = pat.match(text, s)
+        if m:
+            yield m
+            pos = m.end()
+
+
 # A year right after these is a comparison base or a starting point, not a due date.
 _NOT_DUE_BEFORE = ("比", "较", "与", "同", "相比", "自", "从", "(", "〔", "[", "《")
 # ... and a year followed by these is a period of the past, an edition or a fiscal year.
@@ -145,8 +173,18 @@ def find_time_phrases(text: str) -> list[TimePhrase]:
     """
     found: list[TimePhrase] = []
     taken = [False] * (len(text) + 1)
+    years = [m.start() for m in _YEAR_NIAN_RE.finditer(text)] if "年" in text else []
     for form, pat in _PATTERNS:
-        for m in pat.finditer(text):
+        if form in _YEAR_FORMS:
+            if not years:
+                continue
+            back = _START_BEFORE_Y.get(form, (1, 0))
+            matches = _matches_at(pat, text, sorted({y - k for y in years for k in back if y >= k}))
+        elif form in _HINT_RE and not _HINT_RE[form].search(text):
+            continue
+        else:
+            matches = pat.finditer(text)
+        for m in matches:
             s, e = m.span()
             if s == e or any(taken[s:e]):
                 continue
@@ -185,11 +223,19 @@ def find_time_phrases(text: str) -> list[TimePhrase]:
     return found
 
 
+_YEAR_TOKEN_RE = re.compile(rf"(?:{YEAR})年(?:\d{{1,2}}月(?:\d{{1,2}}[日号])?)?")
+_DOC_NUMBER_YEAR_RE = re.compile(r"[〔\[(（]\s*(?:19|20)\d{2}\s*[〕\]）)]\s*\d*\s*号?")
+_NUMERIC_DATE_RE = re.compile(r"(?:19|20)\d{2}[-/.](?:1[0-2]|0?[1-9])[-/.](?:3[01]|[12]\d|0?[1-9])")
+
+
 def year_spans(text: str) -> list[tuple[int, int]]:
     """Spans of every "YYYY年" token and document-number year ("〔2018〕"), used to mask numbers."""
-    spans = [m.span() for m in re.finditer(rf"(?:{YEAR})年(?:\d{{1,2}}月(?:\d{{1,2}}[日号])?)?", text)]
-    spans += [m.span() for m in re.finditer(r"[〔\[(（]\s*(?:19|20)\d{2}\s*[〕\]）)]\s*\d*\s*号?", text)]
-    spans += [m.span() for m in re.finditer(r"(?:19|20)\d{2}[-/.](?:1[0-2]|0?[1-9])[-/.](?:3[01]|[12]\d|0?[1-9])", text)]
+    if "年" not in text and "19" not in text and "20" not in text:
+        return []  # every span holds 年 or a year written 19xx/20xx
+    spans = [m.span() for m in _YEAR_TOKEN_RE.finditer(text)] if "年" in text else []
+    if "19" in text or "20" in text:
+        spans += [m.span() for m in _DOC_NUMBER_YEAR_RE.finditer(text)]
+        spans += [m.span() for m in _NUMERIC_DATE_RE.finditer(text)]
     return spans
 
 
