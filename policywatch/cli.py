@@ -108,7 +108,7 @@ def cmd_deliver(args) -> int:
 
 def cmd_deliveries(args) -> int:
     import storage
-    from notifier.send import mask_url
+    from notifier.redaction import mask_url
     from storage import repo
 
     config = _load(args)
@@ -132,7 +132,7 @@ def cmd_deliveries(args) -> int:
 
 
 def cmd_subscriptions(args) -> int:
-    from notifier.send import mask_url
+    from notifier.redaction import mask_url  # not notifier.send: listing needs no Apprise
 
     config = _load(args)
     rows = [
@@ -409,10 +409,12 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-try:
-    from sqlalchemy.exc import DBAPIError as DatabaseProblem
-except ImportError:  # pragma: no cover
-    DatabaseProblem = RuntimeError  # type: ignore[misc,assignment]
+def _database_problem(exc: BaseException) -> bool:
+    """True for an error the database driver raised through SQLAlchemy (``DBAPIError``: "database is locked",
+    disk full). SQLAlchemy is imported only by the commands that open a database (importing it costs a quarter
+    of a second, which ``--help`` and the file-only commands do not pay); until then no such error can exist."""
+    exc_module = sys.modules.get("sqlalchemy.exc")
+    return exc_module is not None and isinstance(exc, exc_module.DBAPIError)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -426,7 +428,10 @@ def main(argv: list[str] | None = None) -> int:
     except CliError as exc:
         print(f"policywatch: error: {exc}", file=sys.stderr)
         return exc.code
-    except DatabaseProblem as exc:  # e.g. "database is locked" mid-run, disk full: one line, nothing half-written
+    except Exception as exc:
+        if not _database_problem(exc):
+            raise
+        # e.g. "database is locked" mid-run, disk full: one line, nothing half-written
         first = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         print(f"policywatch: error: database: {first} (the interrupted transaction was rolled back)", file=sys.stderr)
         return 1

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 DATABASE_ENV = "POLICYWATCH_DATABASE_URL"
@@ -161,6 +160,8 @@ class Config(_Strict):
             return env
         if self.database_url:
             return self.database_url
+        import platformdirs  # only for this default
+
         return "sqlite:///" + str(Path(platformdirs.user_data_dir("policywatch")) / "policywatch.db")
 
     def portal(self, name: str) -> PortalConfig:

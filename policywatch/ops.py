@@ -36,6 +36,8 @@ def open_engine(url: str, *, prepare: bool = True, require_current: bool = True)
 
     try:
         engine = storage.make_engine(url)
+        if (prepare or require_current) and migrate.at_head(engine):
+            return engine  # the usual case: nothing to create or check, and Alembic is not even imported
         if prepare:
             migrate.stamp_or_upgrade_new(engine)
         problem = migrate.check(engine) if require_current else None

@@ -18,8 +18,7 @@ from sqlalchemy.engine import Engine
 
 import storage
 from notifier.events import Event, ParagraphChange
-from notifier.message import build_message
-from notifier.send import mask_url, send
+from notifier.redaction import mask_url
 from storage import Change, Document, Portal, repo
 
 from .commitments import ensure as ensure_commitments
@@ -159,6 +158,10 @@ def work_outbox(engine: Engine, config: Config, *, ignore_backoff: bool = False,
             if not events:
                 result_ok, error = False, "nothing to send: its changes are gone"
             else:
+                # imported on the first delivery: most runs send nothing and need neither (Apprise costs ~0.1 s)
+                from notifier.message import build_message
+                from notifier.send import send
+
                 message = build_message(events, url=delivery.url)
                 result = send(delivery.url, message)
                 result_ok, error = result.ok, result.error

@@ -14,28 +14,34 @@ For developers, after changing ``storage/models.py``::
 writes the next numbered revision under ``storage/migrations/versions/`` by comparing the models with a scratch
 SQLite database at head (pass ``--url`` to compare against PostgreSQL). Read it before committing: autogenerate
 does not see VARCHAR length changes, and a new NOT NULL column needs a ``server_default``.
+
+Every command opens its database through :func:`at_head` first: when the ``alembic_version`` row already names
+the newest revision (read from the files under ``versions/`` without importing Alembic), there is nothing to
+create, stamp or check, and Alembic (a sixth of a second of CPU to import) is never loaded. Anything else takes
+the full path below, so upgrades, stamping and the one-line schema errors are unchanged.
 """
 from __future__ import annotations
 
 import argparse
+import ast
 import contextlib
+import re
 import sys
 import tempfile
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, pool
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
 from . import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+if TYPE_CHECKING:  # Alembic is imported inside the functions that use it (see at_head)
+    from alembic.config import Config
 
 BASELINE = "0001"  # the revision a pre-migration (create_all) database is stamped with
 _PG_LOCK_KEY = 0x706F6C77  # 'polw': the advisory lock every migration holds on PostgreSQL
@@ -48,6 +54,8 @@ def _script_location() -> str:
 
 def alembic_config(connection: Connection | None = None) -> Config:
     """An Alembic config pointing at the packaged migrations; ``connection`` is used by env.py when given."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", _script_location())
     if connection is not None:
@@ -57,6 +65,8 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 def head() -> str:
     """The newest revision this policywatch knows."""
+    from alembic.script import ScriptDirectory
+
     heads = ScriptDirectory.from_config(alembic_config()).get_heads()
     if len(heads) != 1:
         raise RuntimeError(f"migrations have {len(heads)} heads ({', '.join(heads)}); merge them")
@@ -64,10 +74,69 @@ def head() -> str:
 
 
 def known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
     return {s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
 
 
+# a revision file's own ids, as Alembic's template writes them: ``revision: str = '0002'``
+_REVISION_LINE = re.compile(r"^(revision|down_revision)\s*(?::[^=]*)?=\s*(.+?)\s*$", re.MULTILINE)
+
+
+def _ids(value: Any) -> tuple[str, ...] | None:
+    """A revision id or a tuple/list of them as a tuple; None for anything else."""
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, (tuple, list)) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    return None
+
+
+def head_from_files() -> str | None:
+    """The newest revision, read from the revision files' ``revision``/``down_revision`` lines without importing
+    Alembic; None when that is not certain (a file without both lines as literals, several heads, no files), in
+    which case only :func:`head` can tell. When it is not None it equals :func:`head` (tests/ops check it)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    versions = Path(_script_location()) / "versions"
+    # the files Alembic loads: every *.py in versions/ but __init__.py and editor lock files (".#name.py")
+    for path in sorted(versions.glob("*.py")):
+        if path.name.startswith((".#", "__init__")):
+            continue
+        try:
+            found = dict(_REVISION_LINE.findall(path.read_text(encoding="utf-8")))
+            revision = ast.literal_eval(found["revision"])
+            down = ast.literal_eval(found["down_revision"])
+        except (OSError, UnicodeDecodeError, KeyError, ValueError, SyntaxError):
+            return None
+        own, down_ids = _ids(revision), (() if down is None else _ids(down))
+        if own is None or len(own) != 1 or down_ids is None:
+            return None
+        revisions.add(own[0])
+        parents.update(down_ids)
+    heads = revisions - parents
+    return next(iter(heads)) if len(heads) == 1 else None
+
+
+def at_head(engine: Engine) -> bool:
+    """True when the database is certainly at this policywatch's newest revision: its ``alembic_version`` table
+    holds exactly that one revision. Then neither :func:`stamp_or_upgrade_new` nor :func:`check` has anything to
+    do. False when that is not certain (no such table, another revision, several rows, an unreadable revision
+    file): ask Alembic. Connection errors propagate, as they would from the first query of any other function."""
+    want = head_from_files()
+    if want is None:
+        return False
+    with engine.connect() as conn:
+        try:
+            rows = conn.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+        except DBAPIError:  # no alembic_version table: a new or pre-migration database
+            return False
+    return [row[0] for row in rows] == [want]
+
+
 def _current(conn: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     return MigrationContext.configure(conn).get_current_revision()
 
 
@@ -103,6 +172,8 @@ def _exclusive(engine: Engine) -> Iterator[Connection]:
 def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
     """Bring the schema to ``revision`` (default: head). An empty database is created from the migrations; a
     pre-migration one is stamped with the baseline first. Returns (revision before, revision after)."""
+    from alembic import command
+
     with _exclusive(engine) as conn:
         before = _current(conn)
         cfg = alembic_config(conn)
@@ -114,6 +185,8 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | N
 
 def downgrade(engine: Engine, revision: str) -> tuple[str | None, str | None]:
     """Step the schema back to ``revision`` ("base" drops every table). Returns (before, after)."""
+    from alembic import command
+
     with _exclusive(engine) as conn:
         before = _current(conn)
         command.downgrade(alembic_config(conn), revision)
@@ -126,6 +199,8 @@ def stamp_or_upgrade_new(engine: Engine) -> str:
     Returns what it did: ``"created"`` (an empty database, built by running every migration), ``"stamped"``
     (policywatch tables from before migrations existed, marked as the baseline revision) or ``"versioned"``
     (already under migrations; left alone even if behind — see :func:`check`)."""
+    from alembic import command
+
     with _exclusive(engine) as conn:
         if _current(conn) is not None:
             return "versioned"
@@ -152,6 +227,9 @@ def check(engine: Engine) -> str | None:
 
 def schema_diff(engine: Engine) -> list[Any]:
     """Alembic autogenerate's differences between the database and the SQLModel models ([] when they agree)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True, "render_as_batch": conn.dialect.name == "sqlite"})
         return list(compare_metadata(ctx, SQLModel.metadata))
@@ -166,6 +244,8 @@ def _next_rev_id() -> str:
 def make_revision(message: str, *, url: str | None = None) -> Path:
     """Autogenerate the next numbered revision from the models against a database at head (a scratch SQLite file
     unless ``url`` is given). Returns the new file's path."""
+    from alembic import command
+
     with tempfile.TemporaryDirectory() as tmp:
         engine = create_engine(url or f"sqlite:///{Path(tmp) / 'scratch.db'}", poolclass=pool.NullPool)
         try:
