@@ -137,8 +137,14 @@ def _body_links(container: etree._Element, url: str) -> list[tuple[str, str]]:
     return out
 
 
-# The only elements that can be hidden (is_hidden) or a hit-counter script.
-_MAYBE_HIDDEN = etree.XPath("descendant::*[@hidden or @style or @src]")
+# The only elements that can be hidden (is_hidden) or a hit-counter script. The styled ones only need a look when
+# some style in the container holds "none" or "dden" in some ASCII letter case (is_hidden's pre-check, done on all
+# styles at once: lower-casing UTF-8 bytes touches only ASCII letters). Location paths through the attributes
+# select the same elements in the same (document) order as a predicate such as [@hidden or @src], at a fraction
+# of libxml2's cost for evaluating predicates element by element.
+_MAYBE_HIDDEN = etree.XPath("descendant::*/@hidden/.. | descendant::*/@style/.. | descendant::*/@src/..")
+_HIDDEN_ATTR_OR_SRC = etree.XPath("descendant::*/@hidden/.. | descendant::*/@src/..")
+_STYLES = etree.XPath("descendant::*/@style", smart_strings=False)
 
 
 def _clean(container: etree._Element, drop: tuple[str, ...]) -> None:
@@ -153,7 +159,9 @@ def _clean(container: etree._Element, drop: tuple[str, ...]) -> None:
     for el in found:
         if el is not container:
             remove(el)
-    for el in _MAYBE_HIDDEN(container):
+    styles = "\n".join(_STYLES(container)).encode("utf-8", "replace").lower()
+    maybe_hidden = _MAYBE_HIDDEN if b"none" in styles or b"dden" in styles else _HIDDEN_ATTR_OR_SRC
+    for el in maybe_hidden(container):
         if is_hidden(el) and el.getparent() is not None:
             remove(el)
         elif tag_of(el) == "script" and "articlehits" in (el.get("src") or ""):

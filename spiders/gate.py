@@ -100,20 +100,47 @@ def visible_text(html: str) -> str:
     return " ".join(_ENTITY.sub(" ", _TAG.sub(" ", _strip_script_style(html))).split())
 
 
+_TS = frozenset({"ts", "tS", "Ts", "TS"})
+_WS = frozenset({"ws", "wS", "Ws", "WS"})
+_Z_SCAN_LIMIT = 200  # "z"/"Z" occurrences checked one by one; past this the whole text is lower-cased instead
+
+
 def _may_be_ruishu(text: str) -> bool:
     """False only when ``text`` holds neither "$_ts" nor "wzws" in any letter case (a _RUISHU precondition).
 
-    Without a LONG S, such a match is a run of ASCII characters, which dropping every non-ASCII character keeps
-    (it can only join other ASCII characters into a false candidate, which the regex then rejects)."""
+    Without a LONG S, such a match is a run of ASCII characters: "$_" followed by t/T and s/S, or a "z"/"Z" with
+    w/W before it and w/W, s/S after it. Both are found with plain substring searches (no lower-casing or
+    re-encoding of the page); a page with very many z's falls back to lower-casing its ASCII characters."""
     if _LONG_S in text:
         return True
-    low = text.encode("ascii", "ignore").lower()
-    return b"$_ts" in low or b"wzws" in low
+    find = text.find
+    i = find("$_")
+    while i != -1:
+        if text[i + 2:i + 4] in _TS:
+            return True
+        i = find("$_", i + 1)
+    seen = 0
+    for z in "zZ":
+        i = find(z, 1)
+        while i != -1:
+            if text[i - 1] in "wW" and text[i + 1:i + 3] in _WS:
+                return True
+            seen += 1
+            if seen > _Z_SCAN_LIMIT:
+                low = text.encode("ascii", "ignore").lower()
+                return b"wzws" in low
+            i = find(z, i + 1)
+    return False
 
 
 def _ruishu(text: str) -> bool:
     head = text[:200_000]
     return _may_be_ruishu(head) and _RUISHU.search(head) is not None
+
+
+def _jiasule(head: str) -> bool:
+    # every _JIASULE match starts with "__", which most pages never hold: a substring search spares the regex scan
+    return "__" in head and _JIASULE.search(head) is not None
 
 
 def _refresh_target(html: str) -> str | None:
@@ -144,7 +171,7 @@ def classify_failure(status: int, headers: Mapping[str, Any] | Any, text: str, p
     challenge = None
     if _ruishu(text):
         challenge = "瑞数 $_ts" if "$_ts" in text else "瑞数 WZWS"
-    elif _JIASULE.search(text[:200_000]) or "__jsl_clearance" in _header(headers, "Set-Cookie"):
+    elif _jiasule(text[:200_000]) or "__jsl_clearance" in _header(headers, "Set-Cookie"):
         challenge = "加速乐 __jsl_clearance"
     if challenge and (status >= 400 or len(visible_text(text)) < _SHORT_PAGE):
         return "challenge", f"challenge page ({challenge}), HTTP {status}"

@@ -246,10 +246,14 @@ def collapse(text: str) -> str:
     Each run of source whitespace (space, tab, CR, LF, FF) becomes one space, or nothing when the run holds a
     line break and sits between two CJK characters. Zero-width characters and soft hyphens are removed first.
     """
-    if _COLLAPSIBLE.search(text) is None:
-        return text.strip()
-    if text.isspace():
-        return ""
+    # Stripping first changes nothing: the end runs only hold spaces (zero-width characters are not spaces), and
+    # whatever the steps below do to them, they stay spaces at the ends and are stripped.
+    text = text.strip()
+    if text.isprintable():  # no tab, line break, form feed, zero-width character or soft hyphen (all unprintable)
+        if "  " not in text:
+            return text
+    elif _COLLAPSIBLE.search(text) is None:
+        return text
     text = _ZERO_WIDTH.sub("", text)
     if "\n" in text or "\r" in text:
         text = _CJK_LINE_BREAK.sub("", text)

@@ -163,6 +163,21 @@ def _join(url: str, name: str) -> str:
     return absolute(name, url) or name
 
 
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _numbered(url: str, name: str, ext: str, numbers: range) -> list[str]:
+    """``{name}_{k}.{ext}`` for each k, resolved against ``url``. A plain file name is resolved once and the rest
+    share its directory: a column of N list pages names up to N of them on each page."""
+    if not numbers:
+        return []
+    if not (_PLAIN_NAME.fullmatch(name) and _PLAIN_NAME.fullmatch(ext)):
+        return [_join(url, f"{name}_{k}.{ext}") for k in numbers]
+    first = _join(url, f"{name}_{numbers[0]}.{ext}")
+    directory = first[: first.rindex("/") + 1]
+    return [first] + [f"{directory}{name}_{k}.{ext}" for k in numbers[1:]]
+
+
 def next_pages(html: str, url: str, *, pagination: str | None = None, family: str | None = None) -> list[str]:
     """Further list pages after this one, nearest first, without the page itself.
 
@@ -189,12 +204,12 @@ def next_pages(html: str, url: str, *, pagination: str | None = None, family: st
         if count:
             total = int(count.group(1))
             current = suffix if suffix is not None else 1
-            pages = [_join(url, f"{name}_{k}.{ext}") for k in range(max(current + 1, 2), total + 1)]
+            pages = _numbered(url, name, ext, range(max(current + 1, 2), total + 1))
     else:
         m = _CREATE_PAGE.search(html)
         if m:
             total, current, name, ext = int(m.group(1)), int(m.group(2)), m.group(3), m.group(4)
-            pages = [_join(url, f"{name}_{k}.{ext}") for k in range(current + 1, total)]
+            pages = _numbered(url, name, ext, range(current + 1, total))
         else:
             count = _COUNT_PAGE.search(html)
             if count and mode in ("auto", "trs_index", "index", "trs"):
@@ -202,7 +217,7 @@ def next_pages(html: str, url: str, *, pagination: str | None = None, family: st
                 cur = _CURRENT_PAGE.search(html)
                 current = int(cur.group(1)) if cur else (suffix or 0)
                 if mode != "auto" or cur:  # a bare page count is ambiguous about its base
-                    pages = [_join(url, f"{name}_{k}.{ext}") for k in range(current + 1, total)]
+                    pages = _numbered(url, name, ext, range(current + 1, total))
 
     if not pages:
         root = parse_html(html)
