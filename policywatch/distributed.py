@@ -36,7 +36,7 @@ from sqlmodel import col
 
 import storage
 from spiders.items import DocumentPage, FetchFailure, ListingPage, NotModified
-from spiders.portal import KnownDocument, PortalSpec
+from spiders.spec import KnownDocument, PortalSpec
 from storage import Delivery, Run, repo
 
 from .config import Config

@@ -91,8 +91,14 @@ class IngestPipeline:
         self.ingestor.safe_handle(item)
         if isinstance(item, (DocumentPage, RawPage)):
             self.pages += 1
-            if self.offload_after and self.pages >= self.offload_after and sys.platform.startswith("linux"):
-                self._start()
+            if self.offload_after and self.pages >= self.offload_after:
+                self.start()
+
+    def start(self) -> None:
+        """Start the worker now (if offloading is on and it is not running): for a cycle known to be big, so that
+        the worker's start-up overlaps the crawl's own instead of following it."""
+        if self._proc is None and not self.lost and self.offload_after and sys.platform.startswith("linux"):
+            self._start()
 
     def hand_over(self) -> bool:
         """Asked by the spider before it reads a document page: True when the worker should read it instead (see

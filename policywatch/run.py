@@ -11,7 +11,7 @@ from sqlmodel import select
 import storage
 from notifier.events import Event
 from notifier.subscriptions import matches
-from spiders.portal import KnownDocument, PortalSpec
+from spiders.spec import KnownDocument, PortalSpec
 from storage import Portal, Run, repo
 
 from .commitments import backfill as backfill_commitments
@@ -57,6 +57,8 @@ def crawl(jobs: list[tuple[PortalSpec, dict[str, KnownDocument], set[str]]], ing
     from spiders.runner import run_cycle as crawl_cycle
 
     pipeline = IngestPipeline(ingestor)
+    if any(run.baseline for run in ingestor.portals.values()):
+        pipeline.start()  # a portal's first crawl reads its whole column: the worker will be needed
     try:
         crawl_cycle(
             [spec for spec, _, _ in jobs],

@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, AsyncIterator, Callable, Iterator
 
@@ -43,6 +42,7 @@ from spiders.listing import extract_links, next_pages
 from spiders.pending import Outcome, PendingDocuments
 from spiders.rawpage import Unusable, failure, may_link_attachments, one_line, read_page
 from spiders.settings import crawler_settings, portal_settings
+from spiders.spec import KnownDocument, PortalSpec
 from spiders.urls import redirected_to_index, same_site
 
 logger = logging.getLogger(__name__)
@@ -54,40 +54,6 @@ _HANDLED_STATUSES = [304] + list(range(400, 600))
 ATTACHMENT_TIMEOUT_FACTOR = 4  # attachments may be 20 MB: they get this many times the page timeout
 # Scheduler priorities: finish documents that wait for attachments first, then list pages, then documents.
 _PRIORITY = {"attachment": 20, "list": 10, "document": 0}
-
-
-@dataclass
-class PortalSpec:
-    """One portal (one column or list) as configured; built by the wiring from config."""
-
-    name: str
-    start_urls: list[str]
-    family: str | None = None
-    link_selector: str | None = None
-    body_selector: str | None = None
-    title_selector: str | None = None
-    max_pages: int = 3
-    pagination: str | None = None
-    delay: float = 1.0
-    concurrency: int = 1
-    obey_robots: bool = True
-    max_bytes: int = 20_000_000
-    timeout: float = 30.0
-    max_attachment_bytes: int = 20_000_000  # larger attachments are not downloaded (Attachment.error says so)
-    max_requests: int = 2000  # list + document (+ attachment) requests per cycle, see the module docstring
-
-
-@dataclass
-class KnownDocument:
-    """What the store knows about a document URL: validators of the last good capture and its body size."""
-
-    url: str
-    etag: str | None = None
-    last_modified: str | None = None
-    last_length: int | None = None
-    # attachment URL -> sha256 of the last good capture: re-checked when the page itself answers 304, since a
-    # portal may replace a PDF without touching the page that links it
-    attachments: dict[str, str] = field(default_factory=dict)
 
 
 def _now() -> datetime:

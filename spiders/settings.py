@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy.settings.default_settings import EXTENSIONS_BASE
 
 if TYPE_CHECKING:
-    from spiders.portal import PortalSpec
+    from spiders.spec import PortalSpec
 
 USER_AGENT = "Mozilla/5.0 (compatible; policywatch/0.1; government policy change monitor)"
 # Statuses worth retrying: rate limiting, gateway/server trouble, request timeouts. Never 404/403/412.
