@@ -212,18 +212,6 @@ class PortalSpider(scrapy.Spider):
             return self._failure(url, stage, f"empty body (HTTP {status})", "empty", status)
         return None
 
-    def _decoded(self, response: Response, url: str, stage: str,
-                 previous_len: int | None) -> tuple[str, str] | FetchFailure:
-        """(text, encoding) of a usable answer, or the FetchFailure that describes why it is not usable."""
-        unusable = self._unusable(response, url, stage)
-        if unusable is not None:
-            return unusable
-        read = read_page(response.body, content_type=_headers(response).get("content-type"),
-                         headers=response.headers, status=response.status, url=url, previous_len=previous_len)
-        if isinstance(read, Unusable):
-            return self._failure(url, stage, read.reason, read.kind, response.status)
-        return read
-
     def parse_list(self, response: Response) -> Iterator[Any]:
         url = response.request.url if response.request is not None else response.url
         page = int(response.meta.get("page", 0))
@@ -234,11 +222,16 @@ class PortalSpider(scrapy.Spider):
             yield self._failure(url, "list", f"internal error {type(exc).__name__}: {exc}")
 
     def _parse_list(self, response: Response, url: str, page: int) -> Iterator[Any]:
-        decoded = self._decoded(response, url, "list", None)
-        if isinstance(decoded, FetchFailure):
-            yield decoded
+        unusable = self._unusable(response, url, "list")
+        if unusable is not None:
+            yield unusable
             return
-        text, _ = decoded
+        read = read_page(response.body, content_type=_headers(response).get("content-type"), headers=response.headers,
+                         status=response.status, url=url, previous_len=None)
+        if isinstance(read, Unusable):
+            yield self._failure(url, "list", read.reason, read.kind, response.status)
+            return
+        text, _ = read
         links = extract_links(text, response.url, link_selector=self.spec.link_selector, family=self.spec.family)
         new = 0
         for link, title in links:
