@@ -103,15 +103,15 @@ def _split_magnitude(num: str, unit: str) -> tuple[str, str]:
 _FIRST_CHAR_RE = re.compile(r"[\d零〇一二两三四五六七八九十百千万亿]")
 
 
-def _quantity_matches(text: str):
-    """What `QUANTITY_RE.finditer(text)` yields, trying the pattern only where a match can start (faster: the
-    pattern itself has no first-character test)."""
+def matches_at(pat: re.Pattern[str], text: str, starts):
+    """What `pat.finditer(text)` yields when its matches can only start at `starts` (increasing positions; the
+    pattern matches no empty string): the pattern is tried there only, which is faster when it has no cheap
+    first-character test of its own."""
     pos = 0
-    for c in _FIRST_CHAR_RE.finditer(text):
-        s = c.start()
+    for s in starts:
         if s < pos:
             continue
-        m = QUANTITY_RE.match(text, s)
+        m = pat.match(text, s)
         if m:
             yield m
             pos = m.end()
@@ -130,7 +130,7 @@ def find_quantities(text: str, masked: list[tuple[int, int]] = ()) -> list[Quant
         for i in range(max(0, a), min(len(text), b)):
             blocked[i] = True
     out: list[Quantity] = []
-    for m in _quantity_matches(text):
+    for m in matches_at(QUANTITY_RE, text, (c.start() for c in _FIRST_CHAR_RE.finditer(text))):
         s, e = m.span()
         if any(blocked[s:e]):
             continue

@@ -26,7 +26,7 @@ How a document is read (each rule is one a reader of policy Chinese applies):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 from .numbers import Quantity, find_quantities
@@ -120,9 +120,9 @@ class _Paragraph:
                 after = self.text[t.end:]
                 due = self.text[t.start - 1:t.start] in ("在", "于") or after[:1] in ",:;" or bool(
                     TASK_START_RE.match(after))
-                t = TimePhrase(t.start, t.end, t.text, t.iso, t.form, due, t.written)
+                t = replace(t, explicit=due)
             a, b = mt.original_span(t.start, t.end)
-            self.times.append(TimePhrase(t.start, t.end, t.text, t.iso, t.form, t.explicit, mt.original[a:b].strip()))
+            self.times.append(replace(t, written=mt.original[a:b].strip()))
         masks = [(t.start, t.end) for t in self.times] + year_spans(self.text)
         self.quants = find_quantities(self.text, masks)
         self.out: list[Commitment] = []

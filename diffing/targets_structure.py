@@ -54,7 +54,7 @@ def enum_level(text: str) -> tuple[int | None, str | None, int]:
 # Characters that may end a sentence, and the ones the clause splitter looks at.
 _SENT_CAND_RE = re.compile("[" + re.escape(SENT_END + ".") + "]")
 _CLAUSE_CAND_RE = re.compile("[" + re.escape(OPEN + CLOSE + SEPS + SENT_END) + "]")
-_CJK_LO, _CJK_HI = "\u3400", "\u9fff"  # the range CJK names
+_CJK_RE = re.compile(f"[{CJK}]")
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
@@ -63,7 +63,7 @@ def sentences(text: str) -> list[tuple[int, int]]:
     for m in _SENT_CAND_RE.finditer(text):
         i = m.start()
         if text[i] == ".":
-            end = i > 0 and _CJK_LO <= text[i - 1] <= _CJK_HI and not text[i + 1:i + 2].isdigit()
+            end = i > 0 and _CJK_RE.match(text, i - 1) is not None and not text[i + 1:i + 2].isdigit()
         else:
             end = text[i - 1:i] != "?"
         if end:

@@ -111,14 +111,9 @@ def normalise(text: str, strip_pinyin: bool = True, spans: list[tuple[int, int]]
     return MappedText(text, kept, kept_idx if isinstance(kept_idx, range) else tuple(kept_idx))
 
 
-def count_pinyin(paragraphs) -> int:
-    """How many pinyin annotations the paragraphs carry (used to decide whether to strip them)."""
-    return sum(len(pinyin_spans(p)) for p in paragraphs)
-
-
 def normalise_all(paragraphs: Sequence[str]) -> list[MappedText]:
-    """`normalise` of every paragraph, stripping pinyin only when the paragraphs carry at least two
-    annotations (`count_pinyin(paragraphs) >= 2`); each paragraph is scanned for annotations once."""
+    """`normalise` of every paragraph, stripping pinyin only when the paragraphs carry at least two annotations
+    between them (one alone is more likely a real bracket); each paragraph is scanned for annotations once."""
     spans = [pinyin_spans(p) for p in paragraphs]
     strip = sum(len(s) for s in spans) >= 2
     return [normalise(p, strip, s) for p, s in zip(paragraphs, spans)]

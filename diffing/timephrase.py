@@ -11,6 +11,8 @@ import calendar
 import re
 from dataclasses import dataclass
 
+from .numbers import matches_at
+
 _CN_DIGIT = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
 YEAR = r"(?:19|20)\d{2}|[二][〇零][〇零一二三四五六七八九]{2}"
@@ -68,18 +70,6 @@ _WORDS = {
                  "年底", "年末"),
 }
 _HINT_RE = {form: re.compile("|".join(words)) for form, words in _WORDS.items()}
-
-
-def _matches_at(pat: re.Pattern[str], text: str, starts: list[int]):
-    """What `pat.finditer(text)` yields when its matches can only start at `starts` (sorted, non-empty matches)."""
-    pos = 0
-    for s in starts:
-        if s < pos:
-            continue
-        m = pat.match(text, s)
-        if m:
-            yield m
-            pos = m.end()
 
 
 # A year right after these is a comparison base or a starting point, not a due date.
@@ -179,7 +169,7 @@ def find_time_phrases(text: str) -> list[TimePhrase]:
             if not years:
                 continue
             back = _START_BEFORE_Y.get(form, (1, 0))
-            matches = _matches_at(pat, text, sorted({y - k for y in years for k in back if y >= k}))
+            matches = matches_at(pat, text, sorted({y - k for y in years for k in back if y >= k}))
         elif form in _HINT_RE and not _HINT_RE[form].search(text):
             continue
         else:
