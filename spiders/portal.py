@@ -35,12 +35,11 @@ from scrapy.http import Request, Response
 from spiders.attachments import human_size, looks_like_html, read_attachment
 from spiders.charset import decode_body
 from spiders.errors import ExtractError
-from spiders.extract import extract_document
 from spiders.gate import classify_failure
 from spiders.items import Attachment, DocumentPage, FetchFailure, ListingPage, NotModified, RawPage
 from spiders.listing import extract_links, next_pages
 from spiders.pending import Outcome, PendingDocuments
-from spiders.rawpage import Unusable, failure, may_link_attachments, one_line, read_page
+from spiders.rawpage import Unusable, failure, may_link_attachments, one_line, read, read_page
 from spiders.settings import crawler_settings, portal_settings
 from spiders.spec import KnownDocument, PortalSpec
 from spiders.urls import redirected_to_index, same_site
@@ -285,33 +284,19 @@ class PortalSpider(scrapy.Spider):
         if unusable is not None:
             yield unusable
             return
-        previous_len = known.last_length if known else None
+        raw = RawPage(
+            portal=self.spec.name, url=url, final_url=response.url, status=response.status, headers=headers,
+            body=response.body, fetched_at=_now(), previous_len=known.last_length if known else None,
+            family=self.spec.family, body_selector=self.spec.body_selector, title_selector=self.spec.title_selector,
+            list_title=self._list_titles.get(url))
         if (self.hand_over is not None and not full and not may_link_attachments(response.body)
                 and self.hand_over()):
-            yield RawPage(
-                portal=self.spec.name, url=url, final_url=response.url, status=response.status, headers=headers,
-                body=response.body, fetched_at=_now(), previous_len=previous_len, family=self.spec.family,
-                body_selector=self.spec.body_selector, title_selector=self.spec.title_selector,
-                list_title=self._list_titles.get(url))
+            yield raw
             return
-        read = read_page(response.body, content_type=headers.get("content-type"), headers=response.headers,
-                         status=response.status, url=url, previous_len=previous_len)
-        if isinstance(read, Unusable):
-            yield self._failure(url, "document", read.reason, read.kind, response.status)
+        page = read(raw)
+        if isinstance(page, FetchFailure):
+            yield page
             return
-        text, encoding = read
-        try:
-            extracted = extract_document(text, response.url, body_selector=self.spec.body_selector,
-                                         family=self.spec.family, title_selector=self.spec.title_selector)
-        except Exception as exc:  # noqa: BLE001 - any extraction problem is a failure of this page only
-            yield self._failure(url, "document", f"extraction error ({type(exc).__name__}: {exc})", "error",
-                                response.status)
-            return
-        page = DocumentPage(
-            portal=self.spec.name, url=url, final_url=response.url, status=response.status, headers=headers,
-            body=response.body, encoding=encoding, title=extracted.title, paragraphs=extracted.paragraphs,
-            fetched_at=_now(), metadata=extracted.metadata, attachments=extracted.attachments,
-            list_title=self._list_titles.get(url))
         yield from self._hold_for_attachments(page)
 
     # ---- attachments ----------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ Decoding a document page, passing it through the quality gate and extracting it 
 The spider may leave that work to whoever consumes its items (policywatch does it in its ingest worker process,
 in parallel with the crawl): it then yields a ``RawPage`` instead of a ``DocumentPage``, and ``finish`` turns
 that into exactly what the spider would have yielded, a ``DocumentPage`` or a ``FetchFailure`` with the same
-one-line reason.
+one-line reason: the spider reads the pages it keeps with the same ``read``.
 
 Only a page that cannot link an attachment is handed over (``may_link_attachments``): a page's attachments are
 fetched before the page is complete, so a page that might have some is read by the spider itself.
@@ -25,7 +25,7 @@ from spiders.items import DocumentPage, FetchFailure, RawPage
 logger = logging.getLogger(__name__)
 
 # Content types read as pages; anything else is a binary or non-HTML answer.
-TEXT_TYPES = ("html", "xml", "text/plain", "json", "javascript")
+_TEXT_TYPES = ("html", "xml", "text/plain", "json", "javascript")
 
 # What spiders.urls.is_attachment_url accepts, searched in the lower-cased raw bytes: a file extension after a dot
 # (written plainly, percent-encoded or as a character reference) and not followed by a letter or digit, or a
@@ -73,7 +73,7 @@ def read_page(body: bytes, *, content_type: str | None, headers: Any, status: in
     or what the quality gate says of it (challenge, soft 404, empty, shrunk below the last capture ...).
 
     ``headers``: as ``classify_failure`` takes them; ``previous_len``: the body size of the last good capture."""
-    if content_type and not any(t in content_type.lower() for t in TEXT_TYPES):
+    if content_type and not any(t in content_type.lower() for t in _TEXT_TYPES):
         return Unusable("not_html", f"not an HTML page ({content_type.split(';')[0].strip()})")
     try:
         text, encoding = decode_body(body, content_type or None)
@@ -84,31 +84,36 @@ def read_page(body: bytes, *, content_type: str | None, headers: Any, status: in
 
 
 def finish(page: RawPage) -> DocumentPage | FetchFailure:
-    """What the spider would have yielded for ``page``: its DocumentPage, or the FetchFailure saying why it is not
-    usable. Never raises: an unexpected error is a failure of this page only."""
+    """What the spider would have yielded for a page it handed over: ``read(page)``, whose attachments (which a
+    handed-over page can only have through a link ``may_link_attachments`` cannot see) are marked not fetched.
+    Never raises: an unexpected error is a failure of this page only."""
     try:
-        return _finish(page)
+        result = read(page)
     except Exception as exc:  # noqa: BLE001 - one page's problem must not stop the consumer
         logger.exception("document %s", page.url)
         return failure(page.portal, page.url, "document", f"internal error {type(exc).__name__}: {exc}",
                        fetched_at=page.fetched_at)
+    if isinstance(result, DocumentPage):
+        for attachment in result.attachments:
+            attachment.error = "not fetched (link written in a form the crawl did not recognise)"
+    return result
 
 
-def _finish(page: RawPage) -> DocumentPage | FetchFailure:
-    read = read_page(page.body, content_type=page.headers.get("content-type"), headers=page.headers,
-                     status=page.status, url=page.url, previous_len=page.previous_len)
-    if isinstance(read, Unusable):
-        return failure(page.portal, page.url, "document", read.reason, read.kind, page.status,
+def read(page: RawPage) -> DocumentPage | FetchFailure:
+    """A fetched document page decoded, passed through the quality gate and extracted: its DocumentPage (with its
+    attachments as linked, not yet fetched), or the FetchFailure saying why it is not usable."""
+    decoded = read_page(page.body, content_type=page.headers.get("content-type"), headers=page.headers,
+                        status=page.status, url=page.url, previous_len=page.previous_len)
+    if isinstance(decoded, Unusable):
+        return failure(page.portal, page.url, "document", decoded.reason, decoded.kind, page.status,
                        fetched_at=page.fetched_at)
-    text, encoding = read
+    text, encoding = decoded
     try:
         extracted = extract_document(text, page.final_url, body_selector=page.body_selector, family=page.family,
                                      title_selector=page.title_selector)
     except Exception as exc:  # noqa: BLE001 - any extraction problem is a failure of this page only
         return failure(page.portal, page.url, "document", f"extraction error ({type(exc).__name__}: {exc})",
                        "error", page.status, fetched_at=page.fetched_at)
-    for attachment in extracted.attachments:  # only through a link may_link_attachments cannot see
-        attachment.error = "not fetched (link written in a form the crawl did not recognise)"
     return DocumentPage(
         portal=page.portal, url=page.url, final_url=page.final_url, status=page.status, headers=page.headers,
         body=page.body, encoding=encoding, title=extracted.title, paragraphs=extracted.paragraphs,
