@@ -4,8 +4,8 @@ A big cycle (a portal's first crawl, a forced re-check) is CPU-bound in three pa
 each document page (decoding, quality gate, extraction) and storing each version (fingerprints, rows).
 ``IngestPipeline`` handles a cycle's first items in this process — a steady cycle, which fetches a list page and a
 few due documents, never pays for a second process — and once ``ingest_worker_after`` (config, default 20)
-document pages have arrived it starts one worker process and hands it every later item, in order, through a
-bounded queue. The worker runs the same ``Ingestor`` (one transaction per document, so what reaches the database is
+document pages have arrived (at once for a portal's first crawl) it starts one worker process and hands it every
+later item, in order, through a bounded queue. The worker runs the same ``Ingestor`` (one transaction per document, so what reaches the database is
 what in-process ingestion would write); at the end of the crawl the parent waits for it to drain and adopts its
 per-portal counts. Reading pages is shared: while the worker keeps up, the spider hands it pages unread
 (``hand_over``, spiders/rawpage.py); when it falls behind, the spider reads them itself.
@@ -91,14 +91,8 @@ class IngestPipeline:
         self.ingestor.safe_handle(item)
         if isinstance(item, (DocumentPage, RawPage)):
             self.pages += 1
-            if self.offload_after and self.pages >= self.offload_after:
+            if self.pages >= self.offload_after:
                 self.start()
-
-    def start(self) -> None:
-        """Start the worker now (if offloading is on and it is not running): for a cycle known to be big, so that
-        the worker's start-up overlaps the crawl's own instead of following it."""
-        if self._proc is None and not self.lost and self.offload_after and sys.platform.startswith("linux"):
-            self._start()
 
     def hand_over(self) -> bool:
         """Asked by the spider before it reads a document page: True when the worker should read it instead (see
@@ -128,15 +122,20 @@ class IngestPipeline:
         self._proc.join()
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         own = resource.getrusage(resource.RUSAGE_SELF)
+        worker_cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
         log.debug("ingest worker done: %d items (%d pages read there), %.1f s CPU (the crawling process so far: "
-                  "%.1f s CPU)", self.items, self.unread, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, own.ru_utime + own.ru_stime)
+                  "%.1f s CPU)", self.items, self.unread, worker_cpu, own.ru_utime + own.ru_stime)
         if result is not None:
             self.ingestor.portals.update(result.portals)  # the same dict object the cycle reads afterwards
             self.ingestor.storage_errors = result.storage_errors
         self._proc = None
 
     # -- parent side -------------------------------------------------------------------------------------------------
-    def _start(self) -> None:
+    def start(self) -> None:
+        """Start the worker (if offloading is on and it is not running yet). Called after ``ingest_worker_after``
+        document pages, or at once for a cycle known to be big, so that the worker's start-up overlaps the crawl's."""
+        if self._proc is not None or self.lost or not self.offload_after or not sys.platform.startswith("linux"):
+            return
         ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited connections or reactor
         self._items = ctx.Queue(QUEUE_ITEMS)
         self._results = ctx.Queue()
