@@ -86,9 +86,12 @@ def test_a_worker_killed_mid_cycle_loses_only_what_it_had_in_hand(tmp_path, pg_u
     server, config, engine = _setup(tmp_path, pg_url, webhook, delay=0.25)
     try:
         survivor, victim = Worker(tmp_path, config, redis_url), Worker(tmp_path, config, redis_url)
-        # SIGKILL one worker once both have joined the cycle and a quarter of the notices have been asked for
+        # SIGKILL one worker once both have joined the cycle, a quarter of the notices have been asked for, and the
+        # last list page has been read (a notice it links was asked for): a list page in hand would cost its links
         wait_until(lambda: all(": gen (" in w.log() for w in (survivor, victim)), timeout=60, what="both to join")
-        wait_until(lambda: len(_document_paths(server.paths())) >= COUNT // 4, timeout=60, what="the crawl")
+        last_page = {path_of(n) for n in range((COUNT - 1) // PER_PAGE * PER_PAGE, COUNT)}
+        wait_until(lambda: len(_document_paths(server.paths())) >= COUNT // 4
+                   and not last_page.isdisjoint(server.paths()), timeout=60, what="the crawl")
         assert victim.proc.poll() is None, victim.log()[-2000:]
         victim.kill()
         assert survivor.wait() == 0, survivor.log()[-3000:]
