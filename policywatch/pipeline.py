@@ -4,16 +4,17 @@ A big cycle (a portal's first crawl, a forced re-check) is CPU-bound in three pa
 each document page (decoding, quality gate, extraction) and storing each version (fingerprints, rows).
 ``IngestPipeline`` handles a cycle's first items in this process — a steady cycle, which fetches a list page and a
 few due documents, never pays for a second process — and once ``ingest_worker_after`` (config, default 20)
-document pages have arrived (at once for a portal's first crawl) it starts one worker process and hands it every
-later item, in order, through a bounded queue. The worker runs the same ``Ingestor`` (one transaction per document, so what reaches the database is
-what in-process ingestion would write); at the end of the crawl the parent waits for it to drain and adopts its
-per-portal counts. Reading pages is shared: while the worker keeps up, the spider hands it pages unread
+document pages have arrived it starts one worker process and hands it every later item, in order, through a
+bounded queue; a portal's first crawl forks the worker before Scrapy starts. The worker runs the same ``Ingestor``,
+so what reaches the database is what in-process ingestion would write; while it is behind the crawl, it commits
+items in batches of up to ``WORKER_BATCH`` (see ``Ingestor``). At the end of the crawl the parent waits for it to
+drain and adopts its per-portal counts. Reading pages is shared: while the worker keeps up, the spider hands it pages unread
 (``hand_over``, spiders/rawpage.py); when it falls behind, the spider reads them itself.
 
 Failures: the worker dies with the process that started it (PR_SET_PDEATHSIG on Linux, and it checks its parent
 every second anyway), so a killed run leaves nobody writing to the database; it ignores SIGINT/SIGTERM, which
 stop the crawl in the parent, and stops when the parent has handed over the last item. A worker that dies on its
-own (the OOM killer) loses only the items it had not committed: the run says so in one line, exits 1, and leaves
+own (the OOM killer) loses the items it had not committed (at most a batch and the queue): the run says so in one line, exits 1, and leaves
 the portals unpolled, so the next run fetches what was lost.
 """
 from __future__ import annotations
@@ -26,6 +27,7 @@ import queue
 import resource
 import signal
 import sys
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +43,9 @@ from .logs import current_level, setup_logging
 log = logging.getLogger("policywatch")
 
 QUEUE_ITEMS = 64  # pages in flight to the worker (~100 KB each); the crawl waits when the worker falls behind
+# items per transaction in the worker while it is behind the crawl (see Ingestor): committing each document alone
+# made the first crawl of a 2,000-document portal take about a fifth longer (benchmarks/bench_crawl.py)
+WORKER_BATCH = 32
 _POLL_S = 1.0
 _PR_SET_PDEATHSIG = 1
 
@@ -131,15 +136,24 @@ class IngestPipeline:
         self._proc = None
 
     # -- parent side -------------------------------------------------------------------------------------------------
-    def start(self) -> None:
+    def start(self, *, fork: bool = False) -> None:
         """Start the worker (if offloading is on and it is not running yet). Called after ``ingest_worker_after``
-        document pages, or at once for a cycle known to be big, so that the worker's start-up overlaps the crawl's."""
+        document pages, or at once for a cycle known to be big, so that the worker's start-up overlaps the crawl's.
+
+        ``fork``: copy this process instead of starting a fresh interpreter, which saves the worker the second of CPU
+        it spends importing storage and diffing. Only for a start before the crawl: then this process has no other
+        thread and no socket a copy would hold open (else the worker is spawned anyway). The engine's pooled
+        connections are closed first, so that the copy inherits none (the worker opens its own)."""
         if self._proc is not None or self.lost or not self.offload_after or not sys.platform.startswith("linux"):
             return
-        ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited connections or reactor
+        fork = fork and threading.active_count() == 1
+        engine: Engine = self.ingestor.engine
+        if fork:
+            engine.dispose()
+        # spawn: a fresh interpreter, with no inherited connections or reactor
+        ctx = multiprocessing.get_context("fork" if fork else "spawn")
         self._items = ctx.Queue(QUEUE_ITEMS)
         self._results = ctx.Queue()
-        engine: Engine = self.ingestor.engine
         start = _Start(
             database_url=engine.url.render_as_string(hide_password=False), config=self.ingestor.config,
             portals=self.ingestor.portals, run_id=self.ingestor.run_id, storage_errors=self.ingestor.storage_errors,
@@ -148,7 +162,8 @@ class IngestPipeline:
         self._proc = ctx.Process(target=_worker_main, args=(start, self._items, self._results),
                                  name="policywatch-ingest", daemon=True)
         self._proc.start()
-        log.debug("ingest worker started (pid %d) after %d document pages", self._proc.pid, self.pages)
+        log.debug("ingest worker %s (pid %d) after %d document pages", "forked" if fork else "started",
+                  self._proc.pid, self.pages)
 
     def _put(self, item: object) -> None:
         while True:
@@ -186,7 +201,8 @@ def _worker_main(start: _Start, items: Any, results: Any) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # hands over the end marker: nothing fetched is dropped
     setup_logging(start.log_level)
     engine = storage.make_engine(start.database_url)
-    ingestor = Ingestor(engine=engine, config=start.config, portals=start.portals, run_id=start.run_id)
+    ingestor = Ingestor(engine=engine, config=start.config, portals=start.portals, run_id=start.run_id,
+                        batch=WORKER_BATCH)
     ingestor.storage_errors = start.storage_errors
     while True:
         try:
@@ -198,5 +214,8 @@ def _worker_main(start: _Start, items: Any, results: Any) -> None:
         if item is None:
             break
         ingestor.safe_handle(item)
+        if items.empty():  # caught up with the crawl: nothing is gained by holding what is stored
+            ingestor.commit()
+    ingestor.commit()
     results.put(_Result(portals=ingestor.portals, storage_errors=ingestor.storage_errors))
     engine.dispose()

@@ -58,7 +58,8 @@ def crawl(jobs: list[tuple[PortalSpec, dict[str, KnownDocument], set[str]]], ing
 
     pipeline = IngestPipeline(ingestor)
     if any(run.baseline for run in ingestor.portals.values()):
-        pipeline.start()  # a portal's first crawl reads its whole column: the worker will be needed
+        # a portal's first crawl reads its whole column: the worker will be needed; Scrapy has not started yet
+        pipeline.start(fork=True)
     try:
         crawl_cycle(
             [spec for spec, _, _ in jobs],

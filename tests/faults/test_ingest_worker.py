@@ -28,11 +28,12 @@ def _config(tmp_path: Path, server, hook) -> Path:
 
 
 def _workers(pid: int) -> list[int]:
-    """Child processes of ``pid`` started by multiprocessing's spawn (not its resource tracker)."""
+    """Child processes of ``pid`` that multiprocessing started to store pages: forked at the start of a first
+    crawl, spawned later in a cycle (not multiprocessing's resource tracker)."""
     out: list[int] = []
     for task in Path(f"/proc/{pid}/task").iterdir():
         for child in (task / "children").read_text().split():
-            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+            if b"resource_tracker" not in Path(f"/proc/{child}/cmdline").read_bytes():
                 out.append(int(child))
     return out
 
