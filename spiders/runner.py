@@ -10,7 +10,7 @@ import logging
 from typing import Any, Callable
 
 from scrapy import signals
-from scrapy.crawler import AsyncCrawlerProcess
+from scrapy.crawler import CrawlerProcess
 
 from spiders.portal import KnownDocument, PortalSpec, PortalSpider
 from spiders.settings import crawler_settings
@@ -35,7 +35,7 @@ def run_cycle(specs: list[PortalSpec], *, known: dict[str, dict[str, KnownDocume
     merged = crawler_settings(specs)
     merged.update(settings or {})
     merged["LOG_INSTALL_ROOT_HANDLER"] = install_root_handler
-    process = AsyncCrawlerProcess(merged)
+    process = CrawlerProcess(merged)
     # Scrapy has just set its loggers to DEBUG: below LOG_LEVEL, it would build a record for every response and
     # item ("Crawled", "Scraped from") that no handler then shows
     logging.getLogger("scrapy").setLevel(merged["LOG_LEVEL"])

@@ -79,8 +79,12 @@ def crawler_settings(specs: list[PortalSpec]) -> dict[str, Any]:
         "COOKIES_ENABLED": True,
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": "WARNING",
-        # Scrapy starts this many asyncio tasks for every response's output (2.13+); a page yields a few items and
-        # requests, and 100 tasks per response cost about 2 ms of CPU per document (benchmarks/bench_crawl.py)
+        # Twisted's own reactor for the platform (epoll on Linux), not Scrapy's default asyncio one: these spiders
+        # await nothing from asyncio, and bridging every request and output through asyncio tasks and futures made
+        # a 2,000-document first crawl about 5 % slower (benchmarks/bench_crawl.py). spiders/runner.py starts it.
+        "TWISTED_REACTOR": None,
+        # Scrapy works on this many outputs of a response at once; a page yields a few items and requests, and the
+        # default of 100 cost about 2 ms of CPU per document with the asyncio reactor (benchmarks/bench_crawl.py)
         "CONCURRENT_ITEMS": 4,
         # A development-time lint: Scrapy re-reads and parses the source of a callback for it whenever its cache of
         # bound methods misses, which it does for most responses (about 0.5 ms of CPU per response)
