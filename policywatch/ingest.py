@@ -134,6 +134,14 @@ class Ingestor:
         self._tallies: dict[str, PortalRun] = {}  # the portals' tallies before the batch
         self._lines: list[tuple[int, str, tuple]] = []  # the batch's log lines, written once it is committed
 
+    def warm_up(self) -> None:
+        """Load now what storing the first page would load (diffing and its target rules, OpenCC's dictionaries):
+        the ingest worker does this while the crawl is still starting."""
+        import diffing.targets  # noqa: F401
+        from diffing.normalize import to_simplified
+
+        to_simplified("繁體")
+
     # -- dispatch ------------------------------------------------------------------------------------------------
     def safe_handle(self, item: object) -> None:
         """handle(), but a storage failure is logged and counted instead of stopping the crawl. The failed item's

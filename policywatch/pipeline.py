@@ -20,6 +20,7 @@ the portals unpolled, so the next run fetches what was lost.
 from __future__ import annotations
 
 import ctypes
+import gc
 import logging
 import multiprocessing
 import os
@@ -43,8 +44,8 @@ from .logs import current_level, setup_logging
 log = logging.getLogger("policywatch")
 
 QUEUE_ITEMS = 64  # pages in flight to the worker (~100 KB each); the crawl waits when the worker falls behind
-# items per transaction in the worker while it is behind the crawl (see Ingestor): committing each document alone
-# made the first crawl of a 2,000-document portal take about a fifth longer (benchmarks/bench_crawl.py)
+# items per transaction in the worker while it is behind the crawl (see Ingestor): a transaction per document rewrote
+# the same index pages for each, and a 2,000-document first crawl took about a seventh longer in alternating runs
 WORKER_BATCH = 32
 _POLL_S = 1.0
 _PR_SET_PDEATHSIG = 1
@@ -204,6 +205,8 @@ def _worker_main(start: _Start, items: Any, results: Any) -> None:
     ingestor = Ingestor(engine=engine, config=start.config, portals=start.portals, run_id=start.run_id,
                         batch=WORKER_BATCH)
     ingestor.storage_errors = start.storage_errors
+    ingestor.warm_up()  # the first pages arrive only once Scrapy has started in the parent
+    gc.freeze()  # what exists now lives until the end: the worker's full collections need not walk it again
     while True:
         try:
             item = items.get(timeout=_POLL_S)
