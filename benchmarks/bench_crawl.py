@@ -3,9 +3,12 @@
 Prints, for N documents: first crawl (documents/s, CPU seconds, peak RSS), a steady-state cycle with nothing changed
 (requests, bytes, CPU), a cycle after 1% of documents were revised (the same, plus whether every revision was
 found), and the database size. With --urlwatch it installs urlwatch into a temporary virtualenv, runs the same
-crawl and steady-state cycle with one job per document URL, and prints the ratios.
+crawl and steady-state cycle with one job per document URL, and prints the ratios. With --rounds R it then runs
+R - 1 more first crawls of each tool on fresh databases, alternating which goes first, and prints every round's
+speed ratio and their median: the machine's speed drifts from minute to minute, and one pair of runs can land on
+either side of the other tool's.
 
-Rerun: .venv/bin/python benchmarks/bench_crawl.py --docs 2000 [--shape trs|hanweb] [--urlwatch]
+Rerun: .venv/bin/python benchmarks/bench_crawl.py --docs 2000 [--shape trs|hanweb] [--urlwatch [--rounds 5]]
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ import json
 import os
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -86,19 +90,23 @@ def measure(cmd: list[str], env: dict | None = None, cwd: Path | None = None) ->
             "tree_rss_mb": peak[0] / 1024, "rc": proc.returncode, "stderr": "".join(err)[-2000:]}
 
 
-def policywatch(args: argparse.Namespace, portal: Portal, work: Path) -> dict:
-    db = work / "pw.db"
-    config = work / "pw.toml"
-    pages = args.docs // 20 + 5
+def _pw_command(args: argparse.Namespace, portal: Portal, work: Path, name: str) -> list[str]:
+    """`policywatch run` with a config of its own for the portal, on the database work/NAME.db."""
+    config = work / f"{name}.toml"
     config.write_text(
-        f'database_url = "sqlite:///{db}"\nbackfill_seconds = 0\n'
+        f'database_url = "sqlite:///{work / name}.db"\nbackfill_seconds = 0\n'
         "[[portals]]\n"
         f'name = "bench"\nstart_urls = ["{portal.start_url}"]\nfamily = "{args.shape}"\n'
-        f'max_pages = {pages}\ninterval = "1s"\ndelay = 0\nconcurrency = {args.concurrency}\nobey_robots = false\n'
-        f'max_requests = {args.docs * 2 + 100}\n',
+        f'max_pages = {args.docs // 20 + 5}\ninterval = "1s"\ndelay = 0\nconcurrency = {args.concurrency}\n'
+        f'obey_robots = false\nmax_requests = {args.docs * 2 + 100}\n',
         encoding="utf-8",
     )
-    pw = [str(ROOT / ".venv/bin/policywatch"), "--config", str(config), "run"]
+    return [str(ROOT / ".venv/bin/policywatch"), "--config", str(config), "run"]
+
+
+def policywatch(args: argparse.Namespace, portal: Portal, work: Path) -> dict:
+    db = work / "pw.db"
+    pw = _pw_command(args, portal, work, "pw")
     out: dict = {}
     portal.control("reset")
     first = measure(pw)
@@ -131,17 +139,23 @@ def policywatch(args: argparse.Namespace, portal: Portal, work: Path) -> dict:
     return out
 
 
-def urlwatch(args: argparse.Namespace, portal: Portal, work: Path) -> dict:
+def _uw_command(args: argparse.Namespace, portal: Portal, work: Path, cache: Path) -> list[str]:
+    """urlwatch (installed into work/uw-venv on first use) with one job per document URL and its cache at CACHE."""
     venv = work / "uw-venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    subprocess.run([str(venv / "bin/pip"), "install", "-q", "urlwatch"], check=True)
+    if not (venv / "bin/urlwatch").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin/pip"), "install", "-q", "urlwatch"], check=True)
     urls = [portal.base + _doc_path(args.shape, i) for i in range(1, args.docs + 1)]
     jobs = work / "urls.yaml"
     jobs.write_text("\n---\n".join(f"url: {u}\nname: d{i}" for i, u in enumerate(urls)) + "\n", encoding="utf-8")
     cfg = work / "urlwatch.yaml"
     cfg.write_text("report:\n  stdout: {enabled: false}\n  text: {details: false}\n", encoding="utf-8")
+    return [str(venv / "bin/urlwatch"), "--urls", str(jobs), "--config", str(cfg), "--cache", str(cache)]
+
+
+def urlwatch(args: argparse.Namespace, portal: Portal, work: Path) -> dict:
     cache = work / "cache.db"
-    cmd = [str(venv / "bin/urlwatch"), "--urls", str(jobs), "--config", str(cfg), "--cache", str(cache)]
+    cmd = _uw_command(args, portal, work, cache)
     out: dict = {}
     portal.control("reset")
     out["first"] = measure(cmd) | portal.control("stats")
@@ -149,6 +163,31 @@ def urlwatch(args: argparse.Namespace, portal: Portal, work: Path) -> dict:
     out["steady"] = measure(cmd) | portal.control("stats")
     out["db_mb"] = cache.stat().st_size / 1e6
     return out
+
+
+def first_crawl_rounds(args: argparse.Namespace, portal: Portal, work: Path) -> list[tuple[float, float]]:
+    """``args.rounds - 1`` more first crawls of each tool on fresh databases, alternating which goes first (the
+    machine's speed drifts over minutes, and a drift then favours neither); (policywatch, urlwatch) docs/s each."""
+    pairs = []
+    for k in range(1, args.rounds):
+        speeds = {}
+        for tool in ("urlwatch", "policywatch") if k % 2 else ("policywatch", "urlwatch"):
+            portal.control("reset")
+            if tool == "policywatch":
+                cmd = _pw_command(args, portal, work, f"round{k}")
+            else:
+                cmd = _uw_command(args, portal, work, work / f"round{k}-cache.db")
+            result = measure(cmd)
+            if result["rc"] != 0:
+                raise SystemExit(f"{tool} round {k} exited {result['rc']}: {result['stderr'][-500:]}")
+            if tool == "policywatch":
+                with sqlite3.connect(work / f"round{k}.db") as conn:
+                    documents = conn.execute("SELECT count(*) FROM document").fetchone()[0]
+            else:
+                documents = args.docs  # as in the first round: urlwatch stores every answer
+            speeds[tool] = documents / result["wall"]
+        pairs.append((speeds["policywatch"], speeds["urlwatch"]))
+    return pairs
 
 
 def _doc_path(shape: str, i: int) -> str:
@@ -166,12 +205,15 @@ def main() -> int:
     ap.add_argument("--revise", type=float, default=0.01)
     ap.add_argument("--urlwatch", action="store_true", help="also run urlwatch (installed into a temp virtualenv)")
     ap.add_argument("--first-only", action="store_true", help="measure the first crawl only (for large N)")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="with --urlwatch: first crawls of each tool, alternating, for the median speed ratio")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="pw-bench-"))
     portal = Portal(args.docs, args.shape)
     try:
         pw = policywatch(args, portal, work)
         uw = urlwatch(args, portal, work) if args.urlwatch else None
+        rounds = first_crawl_rounds(args, portal, work) if args.urlwatch else []
     finally:
         portal.stop()
     f = pw["first"]
@@ -208,8 +250,16 @@ def main() -> int:
               f"steady requests {s['requests'] / max(1, us['requests']):.4f}, steady CPU {s['cpu'] / max(1e-9, us['cpu']):.2f}, "
               f"database {pw['db_mb'] / max(1e-9, uw['db_mb']):.2f}, first-crawl peak RSS (all processes) {f['tree_rss_mb'] / max(1e-9, uf['tree_rss_mb']):.2f}")
         print("  (steady bytes are response bodies: urlwatch's are empty 304s, policywatch's the one list page)")
+        if rounds:
+            pairs = [(f["documents"] / f["wall"], args.docs / uf["wall"]), *rounds]
+            ratios = [p / u for p, u in pairs]
+            print(f"first crawl, {len(pairs)} rounds (each tool on a fresh database, alternating which goes first): "
+                  f"policywatch {', '.join(f'{p:.0f}' for p, _ in pairs)} docs/s; "
+                  f"urlwatch {', '.join(f'{u:.0f}' for _, u in pairs)} docs/s")
+            print(f"  speed ratio per round {', '.join(f'{r:.2f}' for r in ratios)}x; "
+                  f"median {statistics.median(ratios):.2f}x")
     print(f"rerun: .venv/bin/python benchmarks/bench_crawl.py --docs {args.docs} --shape {args.shape}"
-          + (" --urlwatch" if args.urlwatch else ""))
+          + (f" --urlwatch --rounds {args.rounds}" if args.urlwatch else ""))
     shutil.rmtree(work, ignore_errors=True)
     return 0
 
