@@ -8,14 +8,14 @@ document pages have arrived it starts one worker process and hands it every late
 bounded queue; a portal's first crawl forks the worker before Scrapy starts. The worker runs the same ``Ingestor``,
 so what reaches the database is what in-process ingestion would write; while it is behind the crawl, it commits
 items in batches of up to ``WORKER_BATCH`` (see ``Ingestor``). At the end of the crawl the parent waits for it to
-drain and adopts its per-portal counts. Reading pages is shared: while the worker keeps up, the spider hands it pages unread
-(``hand_over``, spiders/rawpage.py); when it falls behind, the spider reads them itself.
+drain and adopts its per-portal counts. Reading pages is shared: while the worker keeps up, the spider hands it
+pages unread (``hand_over``, spiders/rawpage.py); when it falls behind, the spider reads them itself.
 
 Failures: the worker dies with the process that started it (PR_SET_PDEATHSIG on Linux, and it checks its parent
 every second anyway), so a killed run leaves nobody writing to the database; it ignores SIGINT/SIGTERM, which
 stop the crawl in the parent, and stops when the parent has handed over the last item. A worker that dies on its
-own (the OOM killer) loses the items it had not committed (at most a batch and the queue): the run says so in one line, exits 1, and leaves
-the portals unpolled, so the next run fetches what was lost.
+own (the OOM killer) loses the items it had not committed (at most a batch, and the queue): the run says so in one
+line, exits 1, and leaves the portals unpolled, so the next run fetches what was lost.
 """
 from __future__ import annotations
 
