@@ -145,11 +145,11 @@ def _uw_command(args: argparse.Namespace, portal: Portal, work: Path, cache: Pat
     if not (venv / "bin/urlwatch").exists():
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         subprocess.run([str(venv / "bin/pip"), "install", "-q", "urlwatch"], check=True)
-    urls = [portal.base + _doc_path(args.shape, i) for i in range(1, args.docs + 1)]
-    jobs = work / "urls.yaml"
-    jobs.write_text("\n---\n".join(f"url: {u}\nname: d{i}" for i, u in enumerate(urls)) + "\n", encoding="utf-8")
-    cfg = work / "urlwatch.yaml"
-    cfg.write_text("report:\n  stdout: {enabled: false}\n  text: {details: false}\n", encoding="utf-8")
+    jobs, cfg = work / "urls.yaml", work / "urlwatch.yaml"
+    if not jobs.exists():  # the same jobs for every round
+        urls = [portal.base + path for path in _doc_paths(args.shape, args.docs)]
+        jobs.write_text("\n---\n".join(f"url: {u}\nname: d{i}" for i, u in enumerate(urls)) + "\n", encoding="utf-8")
+        cfg.write_text("report:\n  stdout: {enabled: false}\n  text: {details: false}\n", encoding="utf-8")
     return [str(venv / "bin/urlwatch"), "--urls", str(jobs), "--config", str(cfg), "--cache", str(cache)]
 
 
@@ -190,11 +190,13 @@ def first_crawl_rounds(args: argparse.Namespace, portal: Portal, work: Path) -> 
     return pairs
 
 
-def _doc_path(shape: str, i: int) -> str:
+def _doc_paths(shape: str, n: int) -> list[str]:
+    """The paths of documents 1..n as benchmarks/portalgen.py serves them."""
     sys.path.insert(0, str(HERE))
     from portalgen import Portal as Gen
 
-    return Gen(1, shape).doc_path(i)
+    gen = Gen(n, shape)
+    return [gen.doc_path(i) for i in range(1, n + 1)]
 
 
 def main() -> int:

@@ -289,8 +289,9 @@ class PortalSpider(scrapy.Spider):
             body=response.body, fetched_at=_now(), previous_len=known.last_length if known else None,
             family=self.spec.family, body_selector=self.spec.body_selector, title_selector=self.spec.title_selector,
             list_title=self._list_titles.get(url))
-        if (self.hand_over is not None and not full and not may_link_attachments(response.body)
-                and self.hand_over()):
+        # the consumer's answer first: it is a queue-length check, the byte scan reads the whole page
+        if (self.hand_over is not None and not full and self.hand_over()
+                and not may_link_attachments(response.body)):
             yield raw
             return
         page = read(raw)
