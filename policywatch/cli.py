@@ -86,7 +86,7 @@ def cmd_run(args) -> int:
         finally:
             engine.dispose()  # closed now, not by the collector below: SQLite moves its WAL into the file
     # the process ends next: frozen, what the cycle built is freed without the interpreter's last garbage collection
-    # walking all of it (half a second after a 2,000-document first crawl)
+    # walking all of it (after a big first crawl, that walk was a noticeable part of the run's end)
     gc.freeze()
     if args.verbose or args.progress:
         for p in report.portals:

@@ -45,7 +45,7 @@ log = logging.getLogger("policywatch")
 
 QUEUE_ITEMS = 64  # pages in flight to the worker (~100 KB each); the crawl waits when the worker falls behind
 # items per transaction in the worker while it is behind the crawl (see Ingestor): a transaction per document rewrote
-# the same index pages for each, and a 2,000-document first crawl took about a seventh longer in alternating runs
+# the same index pages for each, and first crawls were slower in alternating one-off runs
 WORKER_BATCH = 32
 _POLL_S = 1.0
 _PR_SET_PDEATHSIG = 1

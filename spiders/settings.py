@@ -81,7 +81,7 @@ def crawler_settings(specs: list[PortalSpec]) -> dict[str, Any]:
         "LOG_LEVEL": "WARNING",
         # Twisted's own reactor for the platform (epoll on Linux), not Scrapy's default asyncio one: these spiders
         # await nothing from asyncio, and bridging every request and output through asyncio tasks and futures made
-        # a 2,000-document first crawl about 5 % slower (benchmarks/bench_crawl.py). spiders/runner.py starts it.
+        # first crawls slower in alternating one-off runs. spiders/runner.py starts it.
         "TWISTED_REACTOR": None,
         # Scrapy works on this many outputs of a response at once; a page yields a few items and requests, and the
         # default of 100 cost about 2 ms of CPU per document with the asyncio reactor (benchmarks/bench_crawl.py)
