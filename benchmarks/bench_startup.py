@@ -1,10 +1,9 @@
-"""Start-up benchmark: the fixed cost every cron run pays before its first request, and the ingest worker's.
+"""Start-up benchmark: the fixed cost every cron run pays before its first request.
 
 Prints CPU (user+sys, child processes included) and wall time, medians over --repeat runs, of
   * `policywatch --help` (building the parser: no database, no Scrapy);
   * a steady cycle (`policywatch --config X run` against benchmarks/portalgen.py after a first crawl: one list
-    page fetched, nothing new), which is almost all start-up;
-  * `python -c "import policywatch.pipeline"`, what the ingest worker process imports before its first item;
+    page fetched, nothing new), which is almost all start-up (its crawl process included);
 and which heavy libraries a steady cycle imports (Alembic, Apprise, FastAPI, Jinja2, uvicorn should not be).
 
 Rerun: .venv/bin/python benchmarks/bench_startup.py [--docs 200] [--repeat 7]
@@ -59,8 +58,6 @@ def main() -> int:
 
     print(f"policywatch start-up benchmark — medians of {args.repeat} runs")
     print(f"--help:          {summary([measure([str(POLICYWATCH), '--help']) for _ in range(args.repeat)])}")
-    worker = [measure([str(PYTHON), "-c", "import policywatch.pipeline"]) for _ in range(args.repeat)]
-    print(f"worker imports:  {summary(worker)}  (python -c 'import policywatch.pipeline')")
 
     portal = subprocess.Popen([str(PYTHON), str(HERE / "portalgen.py"), "--docs", str(args.docs)],
                               stdout=subprocess.PIPE, text=True)

@@ -236,9 +236,16 @@ def make_handler(portal: Portal):
     return Handler
 
 
+class PortalServer(ThreadingHTTPServer):
+    # A web server's listen backlog (nginx asks for 511). With Python's default of 5, a crawler opening a dozen
+    # connections at once overflowed it: the kernel dropped the extra connection attempts, and each of those
+    # clients waited a second before trying again, in both tools' runs.
+    request_queue_size = 128
+
+
 def serve(n: int, shape: str, port: int = 0) -> tuple[ThreadingHTTPServer, Portal]:
     portal = Portal(n, shape)
-    httpd = ThreadingHTTPServer(("127.0.0.1", port), make_handler(portal))
+    httpd = PortalServer(("127.0.0.1", port), make_handler(portal))
     httpd.daemon_threads = True
     return httpd, portal
 

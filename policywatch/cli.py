@@ -66,6 +66,7 @@ def cmd_check_config(args) -> int:
 
 def cmd_run(args) -> int:
     from .lock import RunLock
+    from .pipeline import CrawlProcess
 
     config = _load(args)
     for name in args.portal or []:
@@ -73,18 +74,25 @@ def cmd_run(args) -> int:
             config.portal(name)
         except Exception as exc:
             raise CliError(str(exc)) from None
-    engine = _engine(config)
-    with RunLock.for_database(config.resolved_database_url(), wait=args.wait) as lock:
-        if not lock.acquired:
-            log.warning("another policywatch run holds %s; this one exits without doing anything", lock.path)
-            return 0
-        from .run import run_cycle  # after the lock: a run that finds it taken exits without loading Scrapy
+    # the crawl runs in a child forked now, which sets Scrapy up while this process opens the database
+    # (policywatch/pipeline.py); a distributed cycle crawls in this process
+    crawler = None if args.distributed else CrawlProcess.fork()
+    try:
+        engine = _engine(config)
+        with RunLock.for_database(config.resolved_database_url(), wait=args.wait) as lock:
+            if not lock.acquired:
+                log.warning("another policywatch run holds %s; this one exits without doing anything", lock.path)
+                return 0
+            from .run import run_cycle
 
-        try:
-            report = run_cycle(engine, config, force=args.force, only=args.portal or None,
-                               deliver=not args.no_deliver, distributed=args.distributed)
-        finally:
-            engine.dispose()  # closed now, not by the collector below: SQLite moves its WAL into the file
+            try:
+                report = run_cycle(engine, config, force=args.force, only=args.portal or None,
+                                   deliver=not args.no_deliver, distributed=args.distributed, crawler=crawler)
+            finally:
+                engine.dispose()  # closed now, not by the collector below: SQLite moves its WAL into the file
+    finally:
+        if crawler is not None:
+            crawler.cancel()  # when it was not given a crawl (nothing due, the lock taken, an error)
     # the process ends next: frozen, what the cycle built is freed without the interpreter's last garbage collection
     # walking all of it (after a big first crawl, that walk was a noticeable part of the run's end)
     gc.freeze()

@@ -105,8 +105,6 @@ class Config(_Strict):
     delivery_backoff: float = 60.0
     error_after_failures: Annotated[int, Field(ge=1)] = 3
     backfill_seconds: Annotated[float, Field(ge=0)] = 20.0
-    # a cycle stores its first N document pages in the crawling process, the rest in a second process (0: never)
-    ingest_worker_after: Annotated[int, Field(ge=0)] = 20
     withdraw_after: Annotated[int, Field(ge=1)] = 3
     timezone: str = "Asia/Shanghai"  # for daily digests (mode = "daily@HH:MM") and times shown in messages
 

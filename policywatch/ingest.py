@@ -113,8 +113,8 @@ def attachment_changes(old: list[dict], new: list[dict]) -> list[str]:
 class Ingestor:
     """Stores what the spiders yield. One instance per cycle; not thread-safe (Scrapy calls it from one thread).
 
-    Each item is stored in one transaction, committed with it. With ``batch`` > 1 (the ingest worker, which stores
-    a big cycle's pages as fast as they come) up to that many items share a transaction, which ``commit`` ends
+    Each item is stored in one transaction, committed with it. With ``batch`` > 1 (storing what a crawl process sends as
+    fast as it comes, policywatch/pipeline.py) up to that many items share a transaction, which ``commit`` ends
     (``safe_handle`` calls it when the batch is full): far fewer writes to the database file. What a user sees is
     the same: an item that fails is rolled back alone, since the batch is then rolled back and its items stored
     again one by one; the items' log lines are written when they are committed; and a process killed mid-batch
@@ -136,7 +136,7 @@ class Ingestor:
 
     def warm_up(self) -> None:
         """Load now what storing the first page would load (diffing and its target rules, OpenCC's dictionaries):
-        the ingest worker does this while the crawl is still starting."""
+        the run does this while its crawl process is still starting."""
         import diffing.targets  # noqa: F401
         from diffing.normalize import to_simplified
 

@@ -1,21 +1,23 @@
-"""Store crawl results in a second process while the spiders go on fetching in this one.
+"""Crawl in a child process while this one stores what it fetches.
 
-A big cycle (a portal's first crawl, a forced re-check) is CPU-bound in three parts of similar size: Scrapy, reading
-each document page (decoding, quality gate, extraction) and storing each version (fingerprints, rows).
-``IngestPipeline`` handles a cycle's first items in this process — a steady cycle, which fetches a list page and a
-few due documents, never pays for a second process — and once ``ingest_worker_after`` (config, default 20)
-document pages have arrived it starts one worker process and hands it every later item, in order, through a
-bounded queue; a portal's first crawl forks the worker before Scrapy starts. The worker runs the same ``Ingestor``,
-so what reaches the database is what in-process ingestion would write; while it is behind the crawl, it commits
-items in batches of up to ``WORKER_BATCH`` (see ``Ingestor``). At the end of the crawl the parent waits for it to
-drain and adopts its per-portal counts. Reading pages is shared: while the worker keeps up, the spider hands it
-pages unread (``hand_over``, spiders/rawpage.py); when it falls behind, the spider reads them itself.
+``policywatch run`` forks a ``CrawlProcess`` as soon as its config is read, before it imports storage or opens
+the database. The child imports Scrapy and the spiders while the parent opens the database and works out what to
+crawl; the parent then hands the child the crawl plan (``crawl``) and stores every item the child sends back, in
+order, through a bounded queue. A cycle's three CPU-heavy parts (Scrapy, reading each document page, storing each
+version) are shared between the two processes: the parent stores, Scrapy runs in the child, and pages are read
+where there is room. While the parent keeps up, the spider hands it pages unread (``hand_over``,
+spiders/rawpage.py); when it falls behind, the spider reads them itself. While the crawl is ahead, the parent
+commits items in batches of up to ``BATCH`` (see ``Ingestor``); when it has caught up, it commits at once. What
+reaches the database is what a one-process crawl (``run_cycle`` without a ``CrawlProcess``, used off Linux and for
+distributed cycles) writes.
 
-Failures: the worker dies with the process that started it (PR_SET_PDEATHSIG on Linux, and it checks its parent
-every second anyway), so a killed run leaves nobody writing to the database; it ignores SIGINT/SIGTERM, which
-stop the crawl in the parent, and stops when the parent has handed over the last item. A worker that dies on its
-own (the OOM killer) loses the items it had not committed (at most a batch, and the queue): the run says so in one
-line, exits 1, and leaves the portals unpolled, so the next run fetches what was lost.
+Failures: the child dies with the parent (PR_SET_PDEATHSIG on Linux, and it checks its parent every second anyway),
+so a killed run leaves nothing crawling. The child runs in its own session: a stop signal (SIGINT, SIGTERM) reaches
+the parent, which passes it on once as SIGINT, and Scrapy stops the crawl gracefully; the parent stores what was
+fetched. A child that dies on its own (the OOM killer) ends the crawl early: the run says so in one line, exits 1,
+and leaves the portals unpolled, so the next run fetches what was missed.
+
+This module imports nothing heavy at load time: ``fork`` is called before storage and Scrapy are imported.
 """
 from __future__ import annotations
 
@@ -32,193 +34,190 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.engine import Engine
-
-import storage
-from spiders.items import DocumentPage, RawPage
-
-from .config import Config
-from .ingest import Ingestor, PortalRun
-from .logs import current_level, setup_logging
-
 log = logging.getLogger("policywatch")
 
-QUEUE_ITEMS = 64  # pages in flight to the worker (~100 KB each); the crawl waits when the worker falls behind
-# items per transaction in the worker while it is behind the crawl (see Ingestor): a transaction per document rewrote
-# the same index pages for each, and first crawls were slower in alternating one-off runs
-WORKER_BATCH = 32
+QUEUE_ITEMS = 64  # items in flight to the parent (a page is ~100 KB); the crawl waits when the parent falls behind
+# items per transaction while the crawl is ahead of storage: a transaction per document rewrote the same index pages
+# for each, and first crawls were slower in alternating one-off runs
+BATCH = 32
 _POLL_S = 1.0
 _PR_SET_PDEATHSIG = 1
 
 
 @dataclass
-class _Start:
-    database_url: str
-    config: Config
-    portals: dict[str, PortalRun]
-    run_id: int
-    storage_errors: int
-    log_level: str
-    parent_pid: int
+class _Plan:
+    jobs: list[tuple[Any, dict[str, Any], set[str]]]  # (PortalSpec, known documents, URLs to re-check) per portal
+    settings: dict[str, Any]
 
 
 @dataclass
-class _Result:
-    portals: dict[str, PortalRun]
-    storage_errors: int
+class _End:
+    """The child's last message: the crawl ended (``error``: why it could not run at all)."""
+
+    error: str | None = None
 
 
-class IngestPipeline:
-    """Feeds crawl items to ``ingestor``: in this process first, then to a worker process (see module docstring).
+class CrawlProcess:
+    """A forked child that waits for a crawl plan, runs Scrapy on it and sends the items back (module docstring).
 
-    ``handle`` is the crawl's item callback; ``close`` must be called after the crawl (it waits for the worker).
-    ``lost`` is True when the worker died before storing everything it was given."""
+    ``fork()`` returns None where forking is not safe or possible (not Linux, or this process has other threads);
+    the caller then crawls in its own process. Every CrawlProcess must end with ``crawl`` or ``cancel``."""
 
-    def __init__(self, ingestor: Ingestor) -> None:
-        self.ingestor = ingestor
-        # a worker costs about 1 s of CPU to start (a fresh interpreter importing storage and diffing)
-        self.offload_after = ingestor.config.ingest_worker_after
-        self.pages = 0
-        self.items = 0  # handed to the worker
-        self.unread = 0  # of which document pages the spider left unread
-        self.lost = False
-        self._proc: Any = None
-        self._items: Any = None
-        self._results: Any = None
+    def __init__(self, proc: Any, plans: Any, items: Any) -> None:
+        self._proc = proc
+        self._plans = plans
+        self._items = items
+        self._done = False
+        self.pid: int = proc.pid
 
-    def handle(self, item: object) -> None:
-        if self.lost:
-            return  # the worker died: what is left of this cycle is fetched again next run
-        if self._proc is not None:
-            self._put(item)
-            self.items += 1
-            self.unread += isinstance(item, RawPage)
+    @classmethod
+    def fork(cls) -> CrawlProcess | None:
+        if not sys.platform.startswith("linux") or threading.active_count() != 1:
+            return None
+        ctx = multiprocessing.get_context("fork")
+        reader, writer = ctx.Pipe(duplex=False)
+        items = ctx.Queue(QUEUE_ITEMS)
+        proc = ctx.Process(target=_child_main, args=(reader, items, os.getpid()), name="policywatch-crawl", daemon=True)
+        proc.start()
+        reader.close()
+        return cls(proc, writer, items)
+
+    def cancel(self) -> None:
+        """No crawl after all (the lock is taken, nothing is due, or the run failed before crawling)."""
+        if self._done:
             return
-        self.ingestor.safe_handle(item)
-        if isinstance(item, (DocumentPage, RawPage)):
-            self.pages += 1
-            if self.pages >= self.offload_after:
-                self.start()
+        self._done = True
+        try:
+            self._plans.send(None)
+        except OSError:  # the child is gone already
+            pass
+        self._proc.join(_POLL_S * 5)
+        if self._proc.is_alive():
+            self._proc.kill()
+            self._proc.join()
 
-    def hand_over(self) -> bool:
-        """Asked by the spider before it reads a document page: True when the worker should read it instead (see
-        spiders/rawpage.py). The worker gets pages unread while its queue is less than half full and the crawl
-        reads them itself otherwise, which shares the CPU-heavy part between the two processes as they keep up."""
-        return self._proc is not None and not self.lost and self._items.qsize() < QUEUE_ITEMS // 2
-
-    def close(self) -> None:
-        """Hand over the end marker, wait until the worker has stored everything, adopt its counts."""
-        if self._proc is None:
-            return
-        if not self.lost:
-            self._put(None)
-        result = None
-        while not self.lost:
-            try:
-                result = self._results.get(timeout=_POLL_S)
-                break
-            except queue.Empty:
-                if not self._proc.is_alive():
-                    try:
-                        result = self._results.get(timeout=_POLL_S)
-                    except queue.Empty:
-                        self._died()
-                    break
+    def crawl(self, jobs: list[tuple[Any, dict[str, Any], set[str]]], ingestor: Any, settings: dict[str, Any]) -> bool:
+        """Crawl ``jobs`` in the child and store each item with ``ingestor`` as it comes; True when the crawl ran
+        to its end, False when the child died before (what it sent is stored; the rest is fetched next run)."""
+        self._done = True
+        handlers = {sig: signal.signal(sig, self._pass_on) for sig in (signal.SIGINT, signal.SIGTERM)}
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        batch, ingestor.batch = ingestor.batch, BATCH
+        items = 0
+        try:
+            self._plans.send(_Plan(jobs=jobs, settings=settings))
+            ingestor.warm_up()  # while the child sets the crawl up
+            gc.freeze()  # what exists now lives until the end: the collections during the crawl need not walk it
+            end = None
+            while end is None:
+                try:
+                    item = self._items.get(timeout=_POLL_S)
+                except queue.Empty:
+                    ingestor.commit()
+                    if not self._proc.is_alive():
+                        end = self._last_items(ingestor)
+                    continue
+                if isinstance(item, _End):
+                    end = item
+                    break
+                ingestor.safe_handle(item)
+                items += 1
+                if self._items.empty():  # caught up with the crawl: nothing is gained by holding what is stored
+                    ingestor.commit()
+            ingestor.commit()
+        finally:
+            ingestor.batch = batch
+            for sig, old in handlers.items():
+                signal.signal(sig, old)
         self._proc.join()
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         own = resource.getrusage(resource.RUSAGE_SELF)
-        worker_cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-        log.debug("ingest worker done: %d items (%d pages read there), %.1f s CPU (the crawling process so far: "
-                  "%.1f s CPU)", self.items, self.unread, worker_cpu, own.ru_utime + own.ru_stime)
-        if result is not None:
-            self.ingestor.portals.update(result.portals)  # the same dict object the cycle reads afterwards
-            self.ingestor.storage_errors = result.storage_errors
-        self._proc = None
+        log.debug("crawl process done: %d items, %.1f s CPU (this process: %.1f s CPU)", items,
+                  after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, own.ru_utime + own.ru_stime)
+        if end is False:
+            code = self._proc.exitcode
+            how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited with code {code}"
+            log.error("the crawl process (pid %d) %s before the crawl ended; what it had not fetched will be fetched "
+                      "next run", self.pid, how)
+            return False
+        if end.error:
+            log.error("the crawl could not run: %s", end.error)
+            return False
+        return True
 
-    # -- parent side -------------------------------------------------------------------------------------------------
-    def start(self, *, fork: bool = False) -> None:
-        """Start the worker (if offloading is on and it is not running yet). Called after ``ingest_worker_after``
-        document pages, or at once for a cycle known to be big, so that the worker's start-up overlaps the crawl's.
-
-        ``fork``: copy this process instead of starting a fresh interpreter, which saves the worker the second of CPU
-        it spends importing storage and diffing. Only for a start before the crawl: then this process has no other
-        thread and no socket a copy would hold open (else the worker is spawned anyway). The engine's pooled
-        connections are closed first, so that the copy inherits none (the worker opens its own)."""
-        if self._proc is not None or self.lost or not self.offload_after or not sys.platform.startswith("linux"):
-            return
-        fork = fork and threading.active_count() == 1
-        engine: Engine = self.ingestor.engine
-        if fork:
-            engine.dispose()
-        # spawn: a fresh interpreter, with no inherited connections or reactor
-        ctx = multiprocessing.get_context("fork" if fork else "spawn")
-        self._items = ctx.Queue(QUEUE_ITEMS)
-        self._results = ctx.Queue()
-        start = _Start(
-            database_url=engine.url.render_as_string(hide_password=False), config=self.ingestor.config,
-            portals=self.ingestor.portals, run_id=self.ingestor.run_id, storage_errors=self.ingestor.storage_errors,
-            log_level=current_level(), parent_pid=os.getpid(),
-        )
-        self._proc = ctx.Process(target=_worker_main, args=(start, self._items, self._results),
-                                 name="policywatch-ingest", daemon=True)
-        self._proc.start()
-        log.debug("ingest worker %s (pid %d) after %d document pages", "forked" if fork else "started",
-                  self._proc.pid, self.pages)
-
-    def _put(self, item: object) -> None:
+    def _last_items(self, ingestor: Any) -> _End | bool:
+        """The child is gone: store what it sent before it died. Its end marker, or False if it died first."""
         while True:
             try:
-                self._items.put(item, timeout=_POLL_S)
-                return
-            except queue.Full:
-                if not self._proc.is_alive():
-                    self._died()
-                    return
+                item = self._items.get(timeout=_POLL_S / 10)
+            except queue.Empty:
+                return False
+            if isinstance(item, _End):
+                return item
+            ingestor.safe_handle(item)
 
-    def _died(self) -> None:
-        self.lost = True
-        self.ingestor.storage_errors += 1
-        code = self._proc.exitcode
-        how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited with code {code}"
-        log.error("the ingest worker (pid %d) %s before storing everything; pages of this cycle it had not stored "
-                  "will be fetched again next run", self._proc.pid, how)
+    def _pass_on(self, signum: int, _frame: Any) -> None:
+        log.warning("%s received: stopping the crawl; what was fetched is stored", signal.Signals(signum).name)
+        try:
+            os.kill(self.pid, signal.SIGINT)
+        except ProcessLookupError:
+            pass
 
 
-# -- worker side ---------------------------------------------------------------------------------------------------
+# -- child side ----------------------------------------------------------------------------------------------------
 def _die_with_parent(parent_pid: int) -> None:
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):  # pragma: no cover - not Linux; the getppid check below still applies
+    except (OSError, AttributeError):  # pragma: no cover - not Linux; the getppid checks below still apply
         pass
     if os.getppid() != parent_pid:  # the parent died before prctl took effect
         os._exit(1)
 
 
-def _worker_main(start: _Start, items: Any, results: Any) -> None:
-    _die_with_parent(start.parent_pid)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a stop signal ends the crawl in the parent, which then
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # hands over the end marker: nothing fetched is dropped
-    setup_logging(start.log_level)
-    engine = storage.make_engine(start.database_url)
-    ingestor = Ingestor(engine=engine, config=start.config, portals=start.portals, run_id=start.run_id,
-                        batch=WORKER_BATCH)
-    ingestor.storage_errors = start.storage_errors
-    ingestor.warm_up()  # the first pages arrive only once Scrapy has started in the parent
-    gc.freeze()  # what exists now lives until the end: the worker's full collections need not walk it again
-    while True:
-        try:
-            item = items.get(timeout=_POLL_S)
-        except queue.Empty:
-            if os.getppid() != start.parent_pid:
+def _child_main(plans: Any, items: Any, parent_pid: int) -> None:
+    _die_with_parent(parent_pid)
+    os.setsid()  # a terminal's Ctrl-C reaches the parent only, which passes it on once
+    code = 1
+    try:
+        from spiders.runner import run_cycle, warm_up
+
+        warm_up()  # what setting the crawl up would load, while the parent opens the database
+        while not plans.poll(_POLL_S):
+            if os.getppid() != parent_pid:
                 os._exit(1)
-            continue
-        if item is None:
-            break
-        ingestor.safe_handle(item)
-        if items.empty():  # caught up with the crawl: nothing is gained by holding what is stored
-            ingestor.commit()
-    ingestor.commit()
-    results.put(_Result(portals=ingestor.portals, storage_errors=ingestor.storage_errors))
-    engine.dispose()
+        plan = plans.recv()
+        if plan is None:
+            os._exit(0)
+
+        def put(item: object) -> None:
+            while True:
+                try:
+                    items.put(item, timeout=_POLL_S)
+                    return
+                except queue.Full:
+                    if os.getppid() != parent_pid:
+                        os._exit(1)
+
+        code = 0
+        try:
+            run_cycle([spec for spec, _, _ in plan.jobs],
+                      known={spec.name: known for spec, known, _ in plan.jobs},
+                      recheck={spec.name: recheck for spec, _, recheck in plan.jobs},
+                      on_item=put, settings=plan.settings, install_root_handler=False,
+                      spider_kwargs={spec.name: {"hand_over": lambda: items.qsize() < QUEUE_ITEMS // 2}
+                                     for spec, _, _ in plan.jobs})
+            put(_End())
+        except Exception as exc:  # noqa: BLE001 - reported by the parent in one line
+            log.debug("crawl failed", exc_info=True)
+            put(_End(error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+            code = 1
+        items.close()
+        items.join_thread()  # everything put is in the pipe
+    except BaseException:  # noqa: BLE001 - the parent reports a child that ended without its end marker
+        log.debug("crawl process failed", exc_info=True)
+        code = 1
+    finally:
+        logging.shutdown()
+        # no interpreter teardown: the parent is waiting, and nothing here needs a last garbage collection
+        os._exit(code)

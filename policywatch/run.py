@@ -18,7 +18,7 @@ from .commitments import backfill as backfill_commitments
 from .config import Config, PortalConfig
 from .ingest import Ingestor, PortalRun, subscriptions_of
 from .outbox import OutboxReport, work_outbox_locked
-from .pipeline import IngestPipeline
+from .pipeline import CrawlProcess
 from .schedule import document_due, portal_due
 
 log = logging.getLogger("policywatch")
@@ -30,6 +30,7 @@ class CycleReport:
     skipped: list[str] = field(default_factory=list)
     outbox: OutboxReport = field(default_factory=OutboxReport)
     storage_errors: int = 0
+    crawl_ended: bool = True  # False when the crawl process died before the crawl's end
 
     @property
     def ok(self) -> bool:
@@ -37,6 +38,7 @@ class CycleReport:
             not any(p.failed or p.document_failures for p in self.portals)
             and not self.outbox.errors
             and not self.storage_errors
+            and self.crawl_ended
         )
 
 
@@ -50,29 +52,25 @@ def spec_of(p: PortalConfig) -> PortalSpec:
     )
 
 
-def crawl(jobs: list[tuple[PortalSpec, dict[str, KnownDocument], set[str]]], ingestor: Ingestor, config: Config) -> bool:
-    """Run the spiders for all due portals in this process (Scrapy's reactor runs once per process); a big cycle
-    stores its pages in a second process (policywatch/pipeline.py). False when some of what was fetched could not
-    be handed to storage (the worker died): the cycle must then not count as done."""
+def crawl(jobs: list[tuple[PortalSpec, dict[str, KnownDocument], set[str]]], ingestor: Ingestor, config: Config,
+          crawler: CrawlProcess | None = None) -> bool:
+    """Run the spiders for all due portals: in ``crawler``, a child process forked when the run started, while this
+    process stores what it fetches (policywatch/pipeline.py), or else here (Scrapy's reactor runs once per
+    process). False when the crawl did not run to its end (the child died): the cycle must then not count as done."""
+    settings = {"LOG_LEVEL": config.log_level}
+    if crawler is not None:
+        return crawler.crawl(jobs, ingestor, settings)
     from spiders.runner import run_cycle as crawl_cycle
 
-    pipeline = IngestPipeline(ingestor)
-    if any(run.baseline for run in ingestor.portals.values()):
-        # a portal's first crawl reads its whole column: the worker will be needed; Scrapy has not started yet
-        pipeline.start(fork=True)
-    try:
-        crawl_cycle(
-            [spec for spec, _, _ in jobs],
-            known={spec.name: known for spec, known, _ in jobs},
-            recheck={spec.name: recheck for spec, _, recheck in jobs},
-            on_item=pipeline.handle,
-            settings={"LOG_LEVEL": config.log_level},
-            install_root_handler=False,
-            spider_kwargs={spec.name: {"hand_over": pipeline.hand_over} for spec, _, _ in jobs},
-        )
-    finally:
-        pipeline.close()
-    return not pipeline.lost
+    crawl_cycle(
+        [spec for spec, _, _ in jobs],
+        known={spec.name: known for spec, known, _ in jobs},
+        recheck={spec.name: recheck for spec, _, recheck in jobs},
+        on_item=ingestor.safe_handle,
+        settings=settings,
+        install_root_handler=False,
+    )
+    return True
 
 
 def crawl_plan(s, *, portal_id: int, interval_s: float, force: bool, now: datetime
@@ -97,8 +95,10 @@ def crawl_plan(s, *, portal_id: int, interval_s: float, force: bool, now: dateti
 
 def run_cycle(
     engine: Engine, config: Config, *, force: bool = False, only: list[str] | None = None, deliver: bool = True,
-    distributed: str | None = None,
+    distributed: str | None = None, crawler: CrawlProcess | None = None,
 ) -> CycleReport:
+    """One cycle (module docstring). ``crawler``: a CrawlProcess forked at the start of the run, which crawls while
+    this process stores; without one, everything happens in this process."""
     if distributed:  # a Redis URL: share each portal's cycle with other workers (policywatch/distributed.py)
         from .distributed import run_distributed_cycle
 
@@ -122,9 +122,10 @@ def run_cycle(
         s.commit()
         run_id = run_row.id
     ingestor = Ingestor(engine=engine, config=config, portals=runs, run_id=run_id)
-    complete = crawl(jobs, ingestor, config) if jobs else True
+    complete = crawl(jobs, ingestor, config, crawler) if jobs else True
     report.portals = list(runs.values())
     report.storage_errors = ingestor.storage_errors
+    report.crawl_ended = complete
     if complete:  # otherwise the portals stay due, and the next run fetches again what was lost
         finish_portals(engine, config, runs, now=now)
     return close_run(engine, config, report, run_id=run_id, deliver=deliver)

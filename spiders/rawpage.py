@@ -1,8 +1,8 @@
 """Document pages handed over unread, and reading them (pure functions, no Scrapy).
 
 Decoding a document page, passing it through the quality gate and extracting it costs more CPU than fetching it.
-The spider may leave that work to whoever consumes its items (policywatch does it in its ingest worker process,
-in parallel with the crawl): it then yields a ``RawPage`` instead of a ``DocumentPage``, and ``finish`` turns
+The spider may leave that work to whoever consumes its items (policywatch stores in one process while it crawls
+in another): it then yields a ``RawPage`` instead of a ``DocumentPage``, and ``finish`` turns
 that into exactly what the spider would have yielded, a ``DocumentPage`` or a ``FetchFailure`` with the same
 one-line reason: the spider reads the pages it keeps with the same ``read``.
 

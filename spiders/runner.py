@@ -11,6 +11,8 @@ from typing import Any, Callable
 
 from scrapy import signals
 from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+from scrapy.utils.misc import load_object
 
 from spiders.portal import KnownDocument, PortalSpec, PortalSpider
 from spiders.settings import crawler_settings
@@ -51,3 +53,17 @@ def run_cycle(specs: list[PortalSpec], *, known: dict[str, dict[str, KnownDocume
         process.start()
     finally:
         gc.unfreeze()
+
+
+def warm_up() -> None:
+    """Import the Scrapy components a crawl loads when it is set up (download handlers, middlewares, extensions,
+    scheduler), so that a process waiting for its crawl plan (policywatch/pipeline.py) has them ready."""
+    settings = Settings(crawler_settings([]))
+    paths = [settings[name] for name in ("SCHEDULER", "DUPEFILTER_CLASS", "SCHEDULER_PRIORITY_QUEUE", "STATS_CLASS",
+                                          "DOWNLOADER")]
+    for name in ("DOWNLOADER_MIDDLEWARES", "SPIDER_MIDDLEWARES", "EXTENSIONS", "ITEM_PIPELINES"):
+        paths += [path for path, order in settings.getwithbase(name).items() if order is not None]
+    paths += [settings.getwithbase("DOWNLOAD_HANDLERS")[scheme] for scheme in ("http", "https")]
+    for path in paths:
+        if isinstance(path, str):
+            load_object(path)

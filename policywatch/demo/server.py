@@ -11,6 +11,12 @@ from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
+
+class _Server(ThreadingHTTPServer):
+    # a web server's listen backlog (Python's default of 5 dropped some of a crawl's first concurrent connection
+    # attempts, and each of those clients waited a second before trying again)
+    request_queue_size = 128
+
 class _Quiet(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -34,7 +40,7 @@ class PortalServer:
             def do_GET(self) -> None:  # noqa: N802
                 server._handle(self)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _Server(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.base = f"http://127.0.0.1:{self.port}"
@@ -122,7 +128,7 @@ class WebhookRecorder:
                 self.end_headers()
                 self.wfile.write(b"ok")
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _Server(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)

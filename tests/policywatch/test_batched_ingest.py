@@ -1,7 +1,7 @@
-"""The ingest worker commits the items of a big cycle in batches (policywatch/ingest.py). What a user sees must not
-depend on that: a document the database refuses fails alone, with one error line, and leaves nothing behind; the
-documents stored before and after it in the same batch are all kept, counted once and logged once. The refusal
-comes from the real database (a trigger), on SQLite and on PostgreSQL."""
+"""While a crawl is ahead of storage, its items are committed in batches (policywatch/ingest.py). What a user sees must
+not depend on that: a document the database refuses fails alone, with one error line, and leaves nothing behind; the
+documents stored before and after it in the same batch are all kept, counted once and logged once. The refusal comes
+from the real database (a trigger), on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import logging

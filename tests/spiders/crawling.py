@@ -14,8 +14,8 @@ HELPER = Path(__file__).with_name("crawl_helper.py")
 def crawl(tmp_path: Path, specs: list[dict], known: dict | None = None, recheck: dict | None = None,
           settings: dict | None = None, hand_over: bool = False) -> list[dict]:
     """Run one cycle in a fresh process; the items it yielded, in order, as JSON dicts with a "type" key.
-    ``hand_over``: the spider may hand document pages over unread; they are read as they arrive, as policywatch's
-    ingest worker reads them, and marked ``"handed_over": True``."""
+    ``hand_over``: the spider may hand document pages over unread; they are read as they arrive, as the process that
+    stores them in policywatch reads them, and marked ``"handed_over": True``."""
     out = tmp_path / f"items{len(list(tmp_path.iterdir()))}.jsonl"
     job = tmp_path / "job.json"
     job.write_text(json.dumps({"out": str(out), "specs": specs, "known": known or {}, "recheck": recheck or {},

@@ -100,7 +100,7 @@ def _as_read(items: list[dict], base: str) -> dict[str, tuple]:
 
 
 def test_pages_handed_over_unread_are_read_as_the_spider_reads_them(first_cycle, tmp_path):
-    """policywatch lets its ingest worker read document pages (spiders/rawpage.py): the documents, encodings and
+    """policywatch lets the process that stores pages read them (spiders/rawpage.py): the documents, encodings and
     one-line failures must be the ones the spider itself produces, and a page that links an attachment is still
     read by the spider, which fetches the attachment."""
     site, items = first_cycle

@@ -1,7 +1,7 @@
-"""A big cycle stores its pages in a second process (policywatch/pipeline.py). Here that worker takes over after two
-document pages (``ingest_worker_after = 2``), and the tests check what a user would see: the same documents,
-versions and messages as a one-process run; a worker killed mid-crawl costs one error line and exit 1, and the
-next run stores what was lost, once; a run killed with -9 takes its worker with it (nobody goes on writing)."""
+"""``policywatch run`` crawls in a child process forked when it starts and stores what the child sends in its own
+(policywatch/pipeline.py). The tests check what a user would see: the same documents, versions and messages as a
+one-process crawl; a crawl process killed mid-crawl costs one error line and exit 1, and the next run stores what
+was missed, once; a run killed with -9 takes its crawl process with it (nothing goes on fetching for nobody)."""
 from __future__ import annotations
 
 import json
@@ -24,12 +24,11 @@ HOLD_AFTER = 6  # the server answers this many documents, then holds the next on
 
 def _config(tmp_path: Path, server, hook) -> Path:
     return write_config(tmp_path / "policywatch.toml", db=tmp_path / "pw.db", portals=[pages.portal_config(server.base)],
-                        subscriptions=[{"name": "ops", "urls": [hook.url("hook")]}], extra="ingest_worker_after = 2")
+                        subscriptions=[{"name": "ops", "urls": [hook.url("hook")]}])
 
 
-def _workers(pid: int) -> list[int]:
-    """Child processes of ``pid`` that multiprocessing started to store pages: forked at the start of a first
-    crawl, spawned later in a cycle (not multiprocessing's resource tracker)."""
+def _crawl_processes(pid: int) -> list[int]:
+    """Child processes of ``pid`` that multiprocessing started (not its resource tracker, should it run one)."""
     out: list[int] = []
     for task in Path(f"/proc/{pid}/task").iterdir():
         for child in (task / "children").read_text().split():
@@ -49,15 +48,15 @@ def _gone(pid: int) -> bool:
 
 def _start_held(server: SlowPortal, config: Path, db: Path) -> tuple[Cli, int]:
     """Start a run and wait until the server holds a document back and everything answered before it is stored;
-    the run and its worker's pid."""
+    the run and its crawl process's pid."""
     server.hold(after=HOLD_AFTER)
     run = Cli("--config", str(config), "run")
     wait_until(lambda: server.held.is_set() or not run.running(), timeout=90, what="the crawl to reach the hold")
     wait_until(lambda: scalar(db, "SELECT count(*) FROM version") >= HOLD_AFTER or not run.running(), timeout=60,
                what="the answered documents to be stored")
     assert run.running(), run.finish(5).stderr
-    (worker,) = _workers(run.popen.pid)
-    return run, worker
+    (crawler,) = _crawl_processes(run.popen.pid)
+    return run, crawler
 
 
 def _soundness(db: Path) -> list[str]:
@@ -70,12 +69,12 @@ def _outcome(config: Path, db: Path, hook) -> dict:
 
 
 @scenario(seconds=20)
-def worker_killed(tmp_path) -> dict:
+def crawl_process_killed(tmp_path) -> dict:
     db = tmp_path / "pw.db"
     with SlowPortal(pages.site(DOCS)) as server, WebhookRecorder() as hook:
         config = _config(tmp_path, server, hook)
-        run, worker = _start_held(server, config, db)
-        os.kill(worker, signal.SIGKILL)
+        run, crawler = _start_held(server, config, db)
+        os.kill(crawler, signal.SIGKILL)
         time.sleep(0.5)
         server.release()
         out = {"run": run.finish(60), "stored": scalar(db, "SELECT count(*) FROM document"),
@@ -85,13 +84,13 @@ def worker_killed(tmp_path) -> dict:
     return out
 
 
-def test_a_killed_worker_costs_one_error_line_and_the_next_run_stores_the_rest_once(scenarios):
-    got = scenarios(worker_killed)
+def test_a_killed_crawl_process_costs_one_error_line_and_the_next_run_stores_the_rest_once(scenarios):
+    got = scenarios(crawl_process_killed)
     run = got["run"]
     assert run.returncode == 1
     no_traceback(run.stderr)
     assert [line for line in run.stderr.splitlines() if "ERROR" in line] == [
-        line for line in run.stderr.splitlines() if "ingest worker" in line and "killed by signal 9" in line]
+        line for line in run.stderr.splitlines() if "crawl process" in line and "killed by signal 9" in line]
     assert HOLD_AFTER <= got["stored"] < len(DOCS)
     assert got["messages_after_kill"] == []  # no baseline summary for a cycle that did not finish
 
@@ -111,23 +110,23 @@ def run_killed(tmp_path) -> dict:
     db = tmp_path / "pw.db"
     with SlowPortal(pages.site(DOCS)) as server, WebhookRecorder() as hook:
         config = _config(tmp_path, server, hook)
-        run, worker = _start_held(server, config, db)
+        run, crawler = _start_held(server, config, db)
         run.kill()
         killed = run.finish(10)
         deadline = time.monotonic() + 5
-        while not _gone(worker) and time.monotonic() < deadline:
+        while not _gone(crawler) and time.monotonic() < deadline:
             time.sleep(0.05)
-        out = {"killed": killed, "worker_gone": _gone(worker), "after_kill": _soundness(db)}
+        out = {"killed": killed, "crawl_gone": _gone(crawler), "after_kill": _soundness(db)}
         server.release()
         out["rerun"] = cli("--config", str(config), "run")
         out |= _outcome(config, db, hook)
     return out
 
 
-def test_a_killed_run_takes_its_worker_with_it_and_the_rerun_completes(scenarios):
+def test_a_killed_run_takes_its_crawl_process_with_it_and_the_rerun_completes(scenarios):
     got = scenarios(run_killed)
     assert got["killed"].returncode == -9
-    assert got["worker_gone"]
+    assert got["crawl_gone"]
     assert got["after_kill"] == []
     assert got["rerun"].returncode == 0, got["rerun"].stderr
     assert got["problems"] == []
@@ -138,8 +137,8 @@ def test_a_killed_run_takes_its_worker_with_it_and_the_rerun_completes(scenarios
 
 
 @scenario(seconds=15)
-def through_the_worker(tmp_path) -> dict:
-    """A first cycle and a revision cycle whose pages are mostly stored by the worker."""
+def through_the_crawl_process(tmp_path) -> dict:
+    """A first cycle and a revision cycle, each crawled in a child process."""
     db = tmp_path / "pw.db"
     second = DOCS + [20, 21, 22]
     revised = [1, 5, 9]
@@ -153,8 +152,8 @@ def through_the_worker(tmp_path) -> dict:
     return out
 
 
-def test_pages_stored_by_the_worker_are_counted_diffed_and_notified_once(scenarios):
-    got = scenarios(through_the_worker)
+def test_pages_from_the_crawl_process_are_counted_diffed_and_notified_once(scenarios):
+    got = scenarios(through_the_crawl_process)
     first, second = got["first"], got["second"]
     assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
     assert f"new {len(DOCS)}, revised 0" in first.stderr
