@@ -32,7 +32,10 @@ import signal
 import sys
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # not at run time: this module is loaded before storage, so that the fork comes first
+    from .ingest import Ingestor
 
 log = logging.getLogger("policywatch")
 
@@ -83,20 +86,16 @@ class CrawlProcess:
         return cls(proc, writer, items)
 
     def cancel(self) -> None:
-        """No crawl after all (the lock is taken, nothing is due, or the run failed before crawling)."""
+        """No crawl after all (the lock is taken, nothing is due, or the run failed before crawling). The child has
+        fetched nothing and holds nothing: it is killed rather than waited for while it is still importing Scrapy."""
         if self._done:
             return
         self._done = True
-        try:
-            self._plans.send(None)
-        except OSError:  # the child is gone already
-            pass
-        self._proc.join(_POLL_S * 5)
-        if self._proc.is_alive():
-            self._proc.kill()
-            self._proc.join()
+        self._proc.kill()
+        self._proc.join()
 
-    def crawl(self, jobs: list[tuple[Any, dict[str, Any], set[str]]], ingestor: Any, settings: dict[str, Any]) -> bool:
+    def crawl(self, jobs: list[tuple[Any, dict[str, Any], set[str]]], ingestor: Ingestor,
+              settings: dict[str, Any]) -> bool:
         """Crawl ``jobs`` in the child and store each item with ``ingestor`` as it comes; True when the crawl ran
         to its end, False when the child died before (what it sent is stored; the rest is fetched next run)."""
         self._done = True
@@ -145,7 +144,7 @@ class CrawlProcess:
             return False
         return True
 
-    def _last_items(self, ingestor: Any) -> _End | bool:
+    def _last_items(self, ingestor: Ingestor) -> _End | bool:
         """The child is gone: store what it sent before it died. Its end marker, or False if it died first."""
         while True:
             try:
@@ -187,8 +186,6 @@ def _child_main(plans: Any, items: Any, parent_pid: int) -> None:
             if os.getppid() != parent_pid:
                 os._exit(1)
         plan = plans.recv()
-        if plan is None:
-            os._exit(0)
 
         def put(item: object) -> None:
             while True:
