@@ -14,7 +14,7 @@ distributed cycles) writes.
 Failures: the child dies with the parent (PR_SET_PDEATHSIG on Linux, and it checks its parent every second anyway),
 so a killed run leaves nothing crawling. The child runs in its own session: a stop signal (SIGINT, SIGTERM) reaches
 the parent, which passes it on once as SIGINT, and Scrapy stops the crawl gracefully; the parent stores what was
-fetched. A child that dies on its own (the OOM killer) ends the crawl early: the run says so in one line, exits 1,
+fetched, and the cycle does not count as done (its portals stay due, a first crawl records no baseline yet). A child that dies on its own (the OOM killer) ends the crawl early: the run says so in one line, exits 1,
 and leaves the portals unpolled, so the next run fetches what was missed.
 
 This module imports nothing heavy at load time: ``fork`` is called before storage and Scrapy are imported.
@@ -55,8 +55,10 @@ class _Plan:
 
 @dataclass
 class _End:
-    """The child's last message: the crawl ended (``error``: why it could not run at all)."""
+    """The child's last message: the crawl ended (``stopped``: cut short by a stop signal; ``error``: why it could
+    not run at all)."""
 
+    stopped: bool = False
     error: str | None = None
 
 
@@ -97,7 +99,8 @@ class CrawlProcess:
     def crawl(self, jobs: list[tuple[Any, dict[str, Any], set[str]]], ingestor: Ingestor,
               settings: dict[str, Any]) -> bool:
         """Crawl ``jobs`` in the child and store each item with ``ingestor`` as it comes; True when the crawl ran
-        to its end, False when the child died before (what it sent is stored; the rest is fetched next run)."""
+        to its end, False when it did not (the child died, or a stop signal ended the crawl early): what the child
+        sent is stored; the portals stay due and the next run crawls them again."""
         self._done = True
         handlers = {sig: signal.signal(sig, self._pass_on) for sig in (signal.SIGINT, signal.SIGTERM)}
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -142,7 +145,7 @@ class CrawlProcess:
         if end.error:
             log.error("the crawl could not run: %s", end.error)
             return False
-        return True
+        return not end.stopped
 
     def _last_items(self, ingestor: Ingestor) -> _End | bool:
         """The child is gone: store what it sent before it died. Its end marker, or False if it died first."""
@@ -156,7 +159,8 @@ class CrawlProcess:
             ingestor.safe_handle(item)
 
     def _pass_on(self, signum: int, _frame: Any) -> None:
-        log.warning("%s received: stopping the crawl; what was fetched is stored", signal.Signals(signum).name)
+        log.warning("%s received: stopping the crawl; what was fetched is stored, and the next run crawls these portals "
+                    "again", signal.Signals(signum).name)
         try:
             os.kill(self.pid, signal.SIGINT)
         except ProcessLookupError:
@@ -198,13 +202,13 @@ def _child_main(plans: Any, items: Any, parent_pid: int) -> None:
 
         code = 0
         try:
-            run_cycle([spec for spec, _, _ in plan.jobs],
+            ended = run_cycle([spec for spec, _, _ in plan.jobs],
                       known={spec.name: known for spec, known, _ in plan.jobs},
                       recheck={spec.name: recheck for spec, _, recheck in plan.jobs},
                       on_item=put, settings=plan.settings, install_root_handler=False,
                       spider_kwargs={spec.name: {"hand_over": lambda: items.qsize() < QUEUE_ITEMS // 2}
                                      for spec, _, _ in plan.jobs})
-            put(_End())
+            put(_End(stopped=not ended))
         except Exception as exc:  # noqa: BLE001 - reported by the parent in one line
             log.debug("crawl failed", exc_info=True)
             put(_End(error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__))

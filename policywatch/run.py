@@ -30,7 +30,7 @@ class CycleReport:
     skipped: list[str] = field(default_factory=list)
     outbox: OutboxReport = field(default_factory=OutboxReport)
     storage_errors: int = 0
-    crawl_ended: bool = True  # False when the crawl process died before the crawl's end
+    crawl_ended: bool = True  # False when the crawl did not run to its end (its process died, or it was stopped)
 
     @property
     def ok(self) -> bool:
@@ -56,13 +56,14 @@ def crawl(jobs: list[tuple[PortalSpec, dict[str, KnownDocument], set[str]]], ing
           crawler: CrawlProcess | None = None) -> bool:
     """Run the spiders for all due portals: in ``crawler``, a child process forked when the run started, while this
     process stores what it fetches (policywatch/pipeline.py), or else here (Scrapy's reactor runs once per
-    process). False when the crawl did not run to its end (the child died): the cycle must then not count as done."""
+    process). False when the crawl did not run to its end (the child died, or a stop signal cut it short): the cycle
+    must then not count as done, or a first crawl would record a baseline without the documents it did not reach."""
     settings = {"LOG_LEVEL": config.log_level}
     if crawler is not None:
         return crawler.crawl(jobs, ingestor, settings)
     from spiders.runner import run_cycle as crawl_cycle
 
-    crawl_cycle(
+    return crawl_cycle(
         [spec for spec, _, _ in jobs],
         known={spec.name: known for spec, known, _ in jobs},
         recheck={spec.name: recheck for spec, _, recheck in jobs},
@@ -70,7 +71,6 @@ def crawl(jobs: list[tuple[PortalSpec, dict[str, KnownDocument], set[str]]], ing
         settings=settings,
         install_root_handler=False,
     )
-    return True
 
 
 def crawl_plan(s, *, portal_id: int, interval_s: float, force: bool, now: datetime

@@ -22,8 +22,9 @@ def run_cycle(specs: list[PortalSpec], *, known: dict[str, dict[str, KnownDocume
               recheck: dict[str, set[str]] | None = None, on_item: Callable[[Any], None] | None = None,
               settings: dict[str, Any] | None = None, install_root_handler: bool = True,
               spider_cls: type[PortalSpider] = PortalSpider,
-              spider_kwargs: dict[str, dict[str, Any]] | None = None) -> None:
+              spider_kwargs: dict[str, dict[str, Any]] | None = None) -> bool:
     """Crawl every portal once (each in its own Crawler with its own per-portal settings) and block until done.
+    True when every crawl ran to its end, False when a stop signal (SIGINT, SIGTERM) cut one short.
 
     ``known``/``recheck`` are keyed by portal name. ``on_item`` receives each item (DocumentPage, NotModified,
     FetchFailure, ListingPage) as it is scraped; ``settings`` override ``crawler_settings(specs)``.
@@ -41,8 +42,11 @@ def run_cycle(specs: list[PortalSpec], *, known: dict[str, dict[str, KnownDocume
     # Scrapy has just set its loggers to DEBUG: below LOG_LEVEL, it would build a record for every response and
     # item ("Crawled", "Scraped from") that no handler then shows
     logging.getLogger("scrapy").setLevel(merged["LOG_LEVEL"])
+    reasons: list[str] = []
     for spec in specs:
         crawler = process.create_crawler(spider_cls)
+        crawler.signals.connect(lambda spider, reason: reasons.append(reason), signal=signals.spider_closed,
+                                weak=False)
         if on_item is not None:
             crawler.signals.connect(lambda item, response, spider: on_item(item), signal=signals.item_scraped,
                                     weak=False)
@@ -53,6 +57,8 @@ def run_cycle(specs: list[PortalSpec], *, known: dict[str, dict[str, KnownDocume
         process.start()
     finally:
         gc.unfreeze()
+    # "shutdown": stopped by a signal; no reason at all: a second signal stopped the reactor before the spider closed
+    return len(reasons) == len(specs) and "shutdown" not in reasons
 
 
 def warm_up() -> None:

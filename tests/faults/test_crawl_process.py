@@ -136,6 +136,45 @@ def test_a_killed_run_takes_its_crawl_process_with_it_and_the_rerun_completes(sc
     assert len(got["messages"]) == 1
 
 
+@scenario(seconds=20)
+def run_stopped(tmp_path) -> dict:
+    db = tmp_path / "pw.db"
+    with SlowPortal(pages.site(DOCS)) as server, WebhookRecorder() as hook:
+        config = _config(tmp_path, server, hook)
+        run, crawler = _start_held(server, config, db)
+        run.popen.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        server.release()
+        out = {"run": run.finish(60), "crawl_gone": _gone(crawler), "stored": scalar(db, "SELECT count(*) FROM document"),
+               "messages_after_stop": list(hook.messages), "after_stop": _soundness(db)}
+        out["rerun"] = cli("--config", str(config), "run")
+        out |= _outcome(config, db, hook)
+    return out
+
+
+def test_a_stopped_run_stores_what_it_fetched_and_the_next_run_completes_the_baseline(scenarios):
+    """SIGTERM (systemd stopping the service, say) in the middle of a first crawl: the run passes it on to its crawl
+    process, stores what was fetched and exits 1; it records no baseline, so the rerun crawls the portal again and
+    sends one summary of all its documents, not alerts for the ones the stopped run did not reach."""
+    got = scenarios(run_stopped)
+    run = got["run"]
+    assert run.returncode == 1
+    no_traceback(run.stderr)
+    assert any("SIGTERM received: stopping the crawl" in line for line in run.stderr.splitlines()), run.stderr
+    assert "ERROR" not in run.stderr
+    assert got["crawl_gone"]
+    assert got["stored"] >= HOLD_AFTER  # and what was in flight when the signal came (Scrapy lets it finish)
+    assert got["after_stop"] == []
+    assert got["messages_after_stop"] == []
+    assert got["rerun"].returncode == 0, got["rerun"].stderr
+    assert got["problems"] == []
+    versions = {d["title"]: d["versions"] for d in got["data"]["documents"]}
+    assert sorted(versions) == sorted(pages.title(n) for n in DOCS)
+    assert all(len(v) == 1 for v in versions.values())
+    (summary,) = got["messages"]
+    assert f"收录 {len(DOCS)} 份文件" in summary["message"], summary
+
+
 @scenario(seconds=15)
 def through_the_crawl_process(tmp_path) -> dict:
     """A first cycle and a revision cycle, each crawled in a child process."""

@@ -66,7 +66,8 @@ def test_sigterm_mid_cycle_lets_the_cycle_finish_then_exits_0(tmp_path, portal_s
             runs = s.exec(select(Run)).all()
             portal = s.exec(select(Portal)).one()
         assert len(runs) == 1 and runs[0].finished_at is not None  # the cycle was closed properly, not killed
-        assert portal.last_polled_at is not None
+        # ...but a crawl cut short does not count as a cycle done: the portal stays due (and without a baseline)
+        assert portal.last_polled_at is None and not portal.baseline_done
         assert not any("killing it" in line for line in daemon.lines)
     finally:
         daemon.stop()
