@@ -85,6 +85,10 @@ class CrawlProcess:
         proc = ctx.Process(target=_child_main, args=(reader, items, os.getpid()), name="policywatch-crawl", daemon=True)
         proc.start()
         reader.close()
+        # This process only reads the queue. Closing its copy of the queue's write end means the child's death ends
+        # the pipe: a message it was killed in the middle of writing is then an EOFError here, not a read that
+        # waits for the rest forever.
+        items._writer.close()
         return cls(proc, writer, items)
 
     def cancel(self) -> None:
@@ -107,7 +111,10 @@ class CrawlProcess:
         batch, ingestor.batch = ingestor.batch, BATCH
         items = 0
         try:
-            self._plans.send(_Plan(jobs=jobs, settings=settings))
+            try:
+                self._plans.send(_Plan(jobs=jobs, settings=settings))
+            except OSError:  # the child is gone already: reported below like a death during the crawl
+                log.debug("the crawl process is gone before its plan was sent", exc_info=True)
             ingestor.warm_up()  # while the child sets the crawl up
             gc.freeze()  # what exists now lives until the end: the collections during the crawl need not walk it
             end = None
@@ -119,6 +126,9 @@ class CrawlProcess:
                     if not self._proc.is_alive():
                         end = self._last_items(ingestor)
                     continue
+                except (EOFError, OSError):  # the child died, possibly in the middle of sending an item
+                    end = False
+                    break
                 if isinstance(item, _End):
                     end = item
                     break
@@ -152,7 +162,7 @@ class CrawlProcess:
         while True:
             try:
                 item = self._items.get(timeout=_POLL_S / 10)
-            except queue.Empty:
+            except (queue.Empty, EOFError, OSError):
                 return False
             if isinstance(item, _End):
                 return item
