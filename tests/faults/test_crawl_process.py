@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import time
 from pathlib import Path
 
@@ -134,6 +135,58 @@ def test_a_killed_run_takes_its_crawl_process_with_it_and_the_rerun_completes(sc
     assert sorted(versions) == sorted(pages.title(n) for n in DOCS)
     assert all(len(v) == 1 for v in versions.values())
     assert len(got["messages"]) == 1
+
+
+def _big_pages(site: dict[str, bytes]) -> dict[str, bytes]:
+    """The document pages padded to about 150 KB (a long comment): more than a pipe holds, so that the crawl
+    process is in the middle of sending a page whenever the run is not reading."""
+    pad = b"<!-- " + b"x" * 150_000 + b" --></body>"
+    return {path: body.replace(b"</body>", pad) if "/t2024" in path else body for path, body in site.items()}
+
+
+@scenario(seconds=20)
+def crawl_process_killed_mid_item(tmp_path) -> dict:
+    db = tmp_path / "pw.db"
+    with SlowPortal(_big_pages(pages.site(DOCS))) as server, WebhookRecorder() as hook:
+        config = _config(tmp_path, server, hook)
+        server.hold(after=1)
+        run = Cli("--config", str(config), "run")
+        wait_until(lambda: scalar(db, "SELECT count(*) FROM version") >= 1 or not run.running(), timeout=90,
+                   what="the first document to be stored")
+        (crawler,) = _crawl_processes(run.popen.pid)
+        blocker = sqlite3.connect(db, timeout=30)
+        blocker.execute("BEGIN IMMEDIATE")  # the run's next write waits for this transaction
+        server.release()
+        fetched = lambda: sum("/t2024" in path for _method, path, _status in server.requests)  # noqa: E731
+        wait_until(lambda: fetched() == len(DOCS) or not run.running(), timeout=60, what="every document to be fetched")
+        time.sleep(1.0)  # the crawl process has read the pages and is stuck sending them to the waiting run
+        os.kill(crawler, signal.SIGKILL)
+        time.sleep(0.3)
+        blocker.rollback()
+        blocker.close()
+        out = {"run": run.finish(60), "messages_after_kill": list(hook.messages)}
+        out["rerun"] = cli("--config", str(config), "run")
+        out |= _outcome(config, db, hook)
+    return out
+
+
+def test_a_crawl_process_killed_while_sending_a_page_does_not_hang_the_run(scenarios):
+    """The run reads a page the crawl process was killed in the middle of sending: the read ends (it does not wait
+    for the rest forever), and the run reports the death in one line, stores nothing half-read and exits 1."""
+    got = scenarios(crawl_process_killed_mid_item)
+    run = got["run"]
+    assert run.returncode == 1, run.stderr
+    no_traceback(run.stderr)
+    errors = [line for line in run.stderr.splitlines() if "ERROR" in line]
+    assert len(errors) == 1 and "crawl process" in errors[0] and "killed by signal 9" in errors[0], errors
+    assert got["messages_after_kill"] == []
+    assert got["rerun"].returncode == 0, got["rerun"].stderr
+    assert got["problems"] == []
+    versions = {d["title"]: d["versions"] for d in got["data"]["documents"]}
+    assert sorted(versions) == sorted(pages.title(n) for n in DOCS)
+    assert all(len(v) == 1 for v in versions.values())
+    (summary,) = got["messages"]
+    assert f"收录 {len(DOCS)} 份文件" in summary["message"], summary
 
 
 @scenario(seconds=20)
