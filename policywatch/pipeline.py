@@ -14,8 +14,9 @@ distributed cycles) writes.
 Failures: the child dies with the parent (PR_SET_PDEATHSIG on Linux, and it checks its parent every second anyway),
 so a killed run leaves nothing crawling. The child runs in its own session: a stop signal (SIGINT, SIGTERM) reaches
 the parent, which passes it on once as SIGINT, and Scrapy stops the crawl gracefully; the parent stores what was
-fetched, and the cycle does not count as done (its portals stay due, a first crawl records no baseline yet). A child that dies on its own (the OOM killer) ends the crawl early: the run says so in one line, exits 1,
-and leaves the portals unpolled, so the next run fetches what was missed.
+fetched, and the cycle does not count as done (its portals stay due, a first crawl records no baseline yet). A child
+that dies on its own (the OOM killer) ends the crawl early: the run says so in one line, exits 1, and leaves the
+portals unpolled, so the next run fetches what was missed.
 
 This module imports nothing heavy at load time: ``fork`` is called before storage and Scrapy are imported.
 """
@@ -86,8 +87,8 @@ class CrawlProcess:
         proc.start()
         reader.close()
         # This process only reads the queue. Closing its copy of the queue's write end means the child's death ends
-        # the pipe: a message it was killed in the middle of writing is then an EOFError here, not a read that
-        # waits for the rest forever.
+        # the pipe: a message it was killed in the middle of writing is then an error here (OSError "got end of
+        # file during message"), not a read that waits for the rest forever.
         items._writer.close()
         return cls(proc, writer, items)
 
@@ -169,8 +170,8 @@ class CrawlProcess:
             ingestor.safe_handle(item)
 
     def _pass_on(self, signum: int, _frame: Any) -> None:
-        log.warning("%s received: stopping the crawl; what was fetched is stored, and the next run crawls these portals "
-                    "again", signal.Signals(signum).name)
+        log.warning("%s received: stopping the crawl; what was fetched is stored, and the next run crawls these "
+                    "portals again", signal.Signals(signum).name)
         try:
             os.kill(self.pid, signal.SIGINT)
         except ProcessLookupError:

@@ -24,7 +24,8 @@ HOLD_AFTER = 6  # the server answers this many documents, then holds the next on
 
 
 def _config(tmp_path: Path, server, hook) -> Path:
-    return write_config(tmp_path / "policywatch.toml", db=tmp_path / "pw.db", portals=[pages.portal_config(server.base)],
+    return write_config(tmp_path / "policywatch.toml", db=tmp_path / "pw.db",
+                        portals=[pages.portal_config(server.base)],
                         subscriptions=[{"name": "ops", "urls": [hook.url("hook")]}])
 
 
@@ -198,7 +199,8 @@ def run_stopped(tmp_path) -> dict:
         run.popen.send_signal(signal.SIGTERM)
         time.sleep(0.5)
         server.release()
-        out = {"run": run.finish(60), "crawl_gone": _gone(crawler), "stored": scalar(db, "SELECT count(*) FROM document"),
+        out = {"run": run.finish(60), "crawl_gone": _gone(crawler),
+               "stored": scalar(db, "SELECT count(*) FROM document"),
                "messages_after_stop": list(hook.messages), "after_stop": _soundness(db)}
         out["rerun"] = cli("--config", str(config), "run")
         out |= _outcome(config, db, hook)
