@@ -33,7 +33,7 @@ import signal
 import sys
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:  # not at run time: this module is loaded before storage, so that the fork comes first
     from .ingest import Ingestor
@@ -103,14 +103,14 @@ class CrawlProcess:
 
     def crawl(self, jobs: list[tuple[Any, dict[str, Any], set[str]]], ingestor: Ingestor,
               settings: dict[str, Any]) -> bool:
-        """Crawl ``jobs`` in the child and store each item with ``ingestor`` as it comes; True when the crawl ran
-        to its end, False when it did not (the child died, or a stop signal ended the crawl early): what the child
-        sent is stored; the portals stay due and the next run crawls them again."""
+        """Crawl ``jobs`` in the child and store each item with ``ingestor`` (made with ``batch=BATCH``) as it
+        comes; True when the crawl ran to its end, False when it did not (the child died, or a stop signal ended
+        the crawl early): what the child sent is stored; the portals stay due and the next run crawls them again."""
         self._done = True
         handlers = {sig: signal.signal(sig, self._pass_on) for sig in (signal.SIGINT, signal.SIGTERM)}
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        batch, ingestor.batch = ingestor.batch, BATCH
         items = 0
+        end: _End | None = None  # stays None when the child dies before its end marker
         try:
             try:
                 self._plans.send(_Plan(jobs=jobs, settings=settings))
@@ -118,17 +118,17 @@ class CrawlProcess:
                 log.debug("the crawl process is gone before its plan was sent", exc_info=True)
             ingestor.warm_up()  # while the child sets the crawl up
             gc.freeze()  # what exists now lives until the end: the collections during the crawl need not walk it
-            end = None
-            while end is None:
+            gone = False
+            while True:
                 try:
                     item = self._items.get(timeout=_POLL_S)
                 except queue.Empty:
                     ingestor.commit()
-                    if not self._proc.is_alive():
-                        end = self._last_items(ingestor)
+                    if gone:  # dead, and nothing came for a second since (the pipe's end below is the usual sign)
+                        break
+                    gone = not self._proc.is_alive()
                     continue
-                except (EOFError, OSError):  # the child died, possibly in the middle of sending an item
-                    end = False
+                except (EOFError, OSError):  # the pipe ended: the child died, possibly in the middle of an item
                     break
                 if isinstance(item, _End):
                     end = item
@@ -139,7 +139,6 @@ class CrawlProcess:
                     ingestor.commit()
             ingestor.commit()
         finally:
-            ingestor.batch = batch
             for sig, old in handlers.items():
                 signal.signal(sig, old)
         self._proc.join()
@@ -147,7 +146,7 @@ class CrawlProcess:
         own = resource.getrusage(resource.RUSAGE_SELF)
         log.debug("crawl process done: %d items, %.1f s CPU (this process: %.1f s CPU)", items,
                   after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, own.ru_utime + own.ru_stime)
-        if end is False:
+        if end is None:
             code = self._proc.exitcode
             how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited with code {code}"
             log.error("the crawl process (pid %d) %s before the crawl ended; what it had not fetched will be fetched "
@@ -158,17 +157,6 @@ class CrawlProcess:
             return False
         return not end.stopped
 
-    def _last_items(self, ingestor: Ingestor) -> _End | bool:
-        """The child is gone: store what it sent before it died. Its end marker, or False if it died first."""
-        while True:
-            try:
-                item = self._items.get(timeout=_POLL_S / 10)
-            except (queue.Empty, EOFError, OSError):
-                return False
-            if isinstance(item, _End):
-                return item
-            ingestor.safe_handle(item)
-
     def _pass_on(self, signum: int, _frame: Any) -> None:
         log.warning("%s received: stopping the crawl; what was fetched is stored, and the next run crawls these "
                     "portals again", signal.Signals(signum).name)
@@ -176,6 +164,18 @@ class CrawlProcess:
             os.kill(self.pid, signal.SIGINT)
         except ProcessLookupError:
             pass
+
+
+def run_spiders(jobs: list[tuple[Any, dict[str, Any], set[str]]], *, on_item: Callable[[object], None],
+                settings: dict[str, Any], hand_over: Callable[[], bool] | None = None) -> bool:
+    """Crawl ``jobs`` ((PortalSpec, known documents, URLs to re-check) per portal) in this process, each item to
+    ``on_item``; True when every crawl ran to its end (spiders/runner.py)."""
+    from spiders.runner import run_cycle
+
+    return run_cycle([spec for spec, _, _ in jobs], known={spec.name: known for spec, known, _ in jobs},
+                     recheck={spec.name: recheck for spec, _, recheck in jobs}, on_item=on_item, settings=settings,
+                     install_root_handler=False,
+                     spider_kwargs={spec.name: {"hand_over": hand_over} for spec, _, _ in jobs} if hand_over else None)
 
 
 # -- child side ----------------------------------------------------------------------------------------------------
@@ -194,7 +194,7 @@ def _child_main(plans: Any, items: Any, parent_pid: int) -> None:
     os.setsid()  # a terminal's Ctrl-C reaches the parent only, which passes it on once
     code = 1
     try:
-        from spiders.runner import run_cycle, warm_up
+        from spiders.runner import warm_up
 
         warm_up()  # what setting the crawl up would load, while the parent opens the database
         while not plans.poll(_POLL_S):
@@ -213,12 +213,8 @@ def _child_main(plans: Any, items: Any, parent_pid: int) -> None:
 
         code = 0
         try:
-            ended = run_cycle([spec for spec, _, _ in plan.jobs],
-                      known={spec.name: known for spec, known, _ in plan.jobs},
-                      recheck={spec.name: recheck for spec, _, recheck in plan.jobs},
-                      on_item=put, settings=plan.settings, install_root_handler=False,
-                      spider_kwargs={spec.name: {"hand_over": lambda: items.qsize() < QUEUE_ITEMS // 2}
-                                     for spec, _, _ in plan.jobs})
+            ended = run_spiders(plan.jobs, on_item=put, settings=plan.settings,
+                                hand_over=lambda: items.qsize() < QUEUE_ITEMS // 2)
             put(_End(stopped=not ended))
         except Exception as exc:  # noqa: BLE001 - reported by the parent in one line
             log.debug("crawl failed", exc_info=True)

@@ -18,7 +18,7 @@ from .commitments import backfill as backfill_commitments
 from .config import Config, PortalConfig
 from .ingest import Ingestor, PortalRun, subscriptions_of
 from .outbox import OutboxReport, work_outbox_locked
-from .pipeline import CrawlProcess
+from .pipeline import BATCH, CrawlProcess, run_spiders
 from .schedule import document_due, portal_due
 
 log = logging.getLogger("policywatch")
@@ -61,16 +61,7 @@ def crawl(jobs: list[tuple[PortalSpec, dict[str, KnownDocument], set[str]]], ing
     settings = {"LOG_LEVEL": config.log_level}
     if crawler is not None:
         return crawler.crawl(jobs, ingestor, settings)
-    from spiders.runner import run_cycle as crawl_cycle
-
-    return crawl_cycle(
-        [spec for spec, _, _ in jobs],
-        known={spec.name: known for spec, known, _ in jobs},
-        recheck={spec.name: recheck for spec, _, recheck in jobs},
-        on_item=ingestor.safe_handle,
-        settings=settings,
-        install_root_handler=False,
-    )
+    return run_spiders(jobs, on_item=ingestor.safe_handle, settings=settings)
 
 
 def crawl_plan(s, *, portal_id: int, interval_s: float, force: bool, now: datetime
@@ -121,7 +112,9 @@ def run_cycle(
             jobs.append((spec_of(pc), known, recheck))
         s.commit()
         run_id = run_row.id
-    ingestor = Ingestor(engine=engine, config=config, portals=runs, run_id=run_id)
+    # items from a crawl process are committed in batches while the crawl is ahead (policywatch/pipeline.py)
+    ingestor = Ingestor(engine=engine, config=config, portals=runs, run_id=run_id,
+                        batch=BATCH if crawler is not None else 1)
     complete = crawl(jobs, ingestor, config, crawler) if jobs else True
     report.portals = list(runs.values())
     report.storage_errors = ingestor.storage_errors

@@ -11,11 +11,11 @@ from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
-
 class _Server(ThreadingHTTPServer):
     # a web server's listen backlog (Python's default of 5 dropped some of a crawl's first concurrent connection
     # attempts, and each of those clients waited a second before trying again)
     request_queue_size = 128
+
 
 class _Quiet(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
