@@ -68,16 +68,16 @@ def cmd_run(args) -> int:
     from .lock import RunLock
     from .pipeline import CrawlProcess
 
-    config = _load(args)
-    for name in args.portal or []:
-        try:
-            config.portal(name)
-        except Exception as exc:
-            raise CliError(str(exc)) from None
-    # the crawl runs in a child forked now, which sets Scrapy up while this process opens the database
-    # (policywatch/pipeline.py); a distributed cycle crawls in this process
+    # the crawl runs in a child forked first, which sets Scrapy up while this process reads its config and opens the
+    # database (policywatch/pipeline.py); a distributed cycle crawls in this process
     crawler = None if args.distributed else CrawlProcess.fork()
     try:
+        config = _load(args)
+        for name in args.portal or []:
+            try:
+                config.portal(name)
+            except Exception as exc:
+                raise CliError(str(exc)) from None
         engine = _engine(config)
         with RunLock.for_database(config.resolved_database_url(), wait=args.wait) as lock:
             if not lock.acquired:

@@ -18,7 +18,6 @@ import storage
 from notifier.events import Event
 from notifier.subscriptions import Subscription, matches
 from spiders.items import DocumentPage, FetchFailure, ListingPage, NotModified, RawPage
-from spiders.rawpage import finish as read_raw_page
 from storage import repo
 
 from .config import Config
@@ -110,6 +109,14 @@ def attachment_changes(old: list[dict], new: list[dict]) -> list[str]:
     return lines
 
 
+def _read(page: RawPage) -> DocumentPage | FetchFailure:
+    """A page the spider handed over unread, read here as the spider would have (imported on first use: the
+    reading code is not needed before the crawl starts)."""
+    from spiders.rawpage import finish
+
+    return finish(page)
+
+
 class Ingestor:
     """Stores what the spiders yield. One instance per cycle; not thread-safe (Scrapy calls it from one thread).
 
@@ -135,9 +142,10 @@ class Ingestor:
         self._lines: list[tuple[int, str, tuple]] = []  # the batch's log lines, written once it is committed
 
     def warm_up(self) -> None:
-        """Load now what storing the first page would load (diffing and its target rules, OpenCC's dictionaries):
-        the run does this while its crawl process is still starting."""
+        """Load now what storing the first page would load (diffing and its target rules, OpenCC's dictionaries,
+        page reading): the run does this while its crawl process sets the crawl up."""
         import diffing.targets  # noqa: F401
+        import spiders.rawpage  # noqa: F401
         from diffing.normalize import to_simplified
 
         to_simplified("繁體")
@@ -150,7 +158,7 @@ class Ingestor:
             self._store_alone(item)
             return
         if isinstance(item, RawPage):  # read once: a batch that fails is stored again from its items
-            item = read_raw_page(item)
+            item = _read(item)
         if self._held is None:
             self._held = storage.session(self.engine)
             self._tallies = {name: run.copy() for name, run in self.portals.items()}
@@ -221,7 +229,7 @@ class Ingestor:
 
     def handle(self, item: object) -> None:
         if isinstance(item, RawPage):  # a page the spider left unread: read it here, as the spider would have
-            item = read_raw_page(item)
+            item = _read(item)
         if isinstance(item, DocumentPage):
             self.document(item)
         elif isinstance(item, NotModified):
@@ -306,7 +314,7 @@ class Ingestor:
             fetched["published_at"] = published
         with self._transaction() as s:
             doc = repo.save_document(session=s, portal_id=run.portal_id, url=page.url, now=page.fetched_at,
-                                     values=fetched)
+                                     values=fetched, likely_new=run.baseline)
             prev = repo.latest_version(session=s, document_id=doc.id) if doc.latest_seq else None
             attachments = attachment_rows(s, page, prev)
             signature = attachment_signature(attachments)

@@ -1,9 +1,9 @@
 """Crawl in a child process while this one stores what it fetches.
 
-``policywatch run`` forks a ``CrawlProcess`` as soon as its config is read, before it imports storage or opens
-the database. The child imports Scrapy and the spiders while the parent opens the database and works out what to
-crawl; the parent then hands the child the crawl plan (``crawl``) and stores every item the child sends back, in
-order, through a bounded queue. A cycle's three CPU-heavy parts (Scrapy, reading each document page, storing each
+``policywatch run`` forks a ``CrawlProcess`` first, before it reads its config, imports storage or opens the
+database. The child imports Scrapy and the spiders while the parent does those and works out what to crawl; the
+parent then hands the child the crawl plan (``crawl``) and stores every item the child sends back, in order,
+through a bounded queue. A cycle's three CPU-heavy parts (Scrapy, reading each document page, storing each
 version) are shared between the two processes: the parent stores, Scrapy runs in the child, and pages are read
 where there is room. While the parent keeps up, the spider hands it pages unread (``hand_over``,
 spiders/rawpage.py); when it falls behind, the spider reads them itself. While the crawl is ahead, the parent
@@ -23,6 +23,7 @@ This module imports nothing heavy at load time: ``fork`` is called before storag
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import gc
 import logging
 import multiprocessing
@@ -35,6 +36,8 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
+from .logs import current_level, setup_logging
+
 if TYPE_CHECKING:  # not at run time: this module is loaded before storage, so that the fork comes first
     from .ingest import Ingestor
 
@@ -44,6 +47,7 @@ QUEUE_ITEMS = 64  # items in flight to the parent (a page is ~100 KB); the crawl
 # items per transaction while the crawl is ahead of storage: a transaction per document rewrote the same index pages
 # for each, and first crawls were slower in alternating one-off runs
 BATCH = 32
+PIPE_BYTES = 1 << 20  # the item pipe's buffer (see _widen): several pages
 _POLL_S = 1.0
 _PR_SET_PDEATHSIG = 1
 
@@ -52,6 +56,7 @@ _PR_SET_PDEATHSIG = 1
 class _Plan:
     jobs: list[tuple[Any, dict[str, Any], set[str]]]  # (PortalSpec, known documents, URLs to re-check) per portal
     settings: dict[str, Any]
+    log_level: str  # the run's (the child is forked before the run has read its config and set its logging up)
 
 
 @dataclass
@@ -83,6 +88,7 @@ class CrawlProcess:
         ctx = multiprocessing.get_context("fork")
         reader, writer = ctx.Pipe(duplex=False)
         items = ctx.Queue(QUEUE_ITEMS)
+        _widen(items._reader.fileno())
         proc = ctx.Process(target=_child_main, args=(reader, items, os.getpid()), name="policywatch-crawl", daemon=True)
         proc.start()
         reader.close()
@@ -113,7 +119,7 @@ class CrawlProcess:
         end: _End | None = None  # stays None when the child dies before its end marker
         try:
             try:
-                self._plans.send(_Plan(jobs=jobs, settings=settings))
+                self._plans.send(_Plan(jobs=jobs, settings=settings, log_level=current_level()))
             except OSError:  # the child is gone already: reported below like a death during the crawl
                 log.debug("the crawl process is gone before its plan was sent", exc_info=True)
             ingestor.warm_up()  # while the child sets the crawl up
@@ -178,6 +184,16 @@ def run_spiders(jobs: list[tuple[Any, dict[str, Any], set[str]]], *, on_item: Ca
                      spider_kwargs={spec.name: {"hand_over": hand_over} for spec, _, _ in jobs} if hand_over else None)
 
 
+def _widen(fd: int) -> None:
+    """Give the item pipe PIPE_BYTES of buffer instead of the usual 64 KB, which held less than one page: the child
+    then wrote each page in several pieces, and each piece woke the other process. A limit the kernel sets lower
+    (/proc/sys/fs/pipe-max-size) leaves the pipe as it was."""
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    except OSError:
+        log.debug("could not widen the item pipe", exc_info=True)
+
+
 # -- child side ----------------------------------------------------------------------------------------------------
 def _die_with_parent(parent_pid: int) -> None:
     try:
@@ -201,6 +217,7 @@ def _child_main(plans: Any, items: Any, parent_pid: int) -> None:
             if os.getppid() != parent_pid:
                 os._exit(1)
         plan = plans.recv()
+        setup_logging(plan.log_level)
 
         def put(item: object) -> None:
             while True:

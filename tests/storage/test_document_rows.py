@@ -44,6 +44,28 @@ def test_a_document_is_created_by_its_first_fetch_and_updated_by_the_next(engine
         assert [v.title for v in versions] == ["方案", "方案（修订）"]
 
 
+def test_a_first_crawl_guessing_new_documents_still_updates_a_known_one(engine):
+    """A portal's first crawl tries each document's insert first (``likely_new``); a URL stored already (an earlier
+    first crawl that was stopped, or a URL another portal's list links too) is updated, never duplicated."""
+    with storage.session(engine) as s:
+        portal = repo.get_or_create_portal(session=s, name="p", now=NOW).id
+        new = repo.save_document(session=s, portal_id=portal, url=URL, now=NOW, likely_new=True,
+                                 values={"title": "方案", "etag": '"1"', "last_checked_at": NOW})
+        assert (new.portal_id, new.latest_seq, new.last_changed_at) == (portal, 0, None)
+        repo.add_version(session=s, document=new, fetched_at=NOW, title="方案", paragraphs=["一、总体要求"],
+                         exact_hash="a", semantic_hash="a")
+        s.commit()
+    later = NOW + timedelta(hours=1)
+    with storage.session(engine) as s:
+        known = repo.save_document(session=s, portal_id=portal, url=URL, now=later, likely_new=True,
+                                   values={"title": "方案（修订）", "etag": '"2"', "last_checked_at": later})
+        s.commit()
+        assert (known.id, known.latest_seq) == (new.id, 1)
+        rows = s.exec(select(storage.Document)).all()
+        assert [(d.url, d.title, d.etag, d.latest_seq) for d in rows] == [(URL, "方案（修订）", '"2"', 1)]
+        assert rows[0].first_seen_at.replace(tzinfo=None) == NOW.replace(tzinfo=None)
+
+
 @pytest.mark.parametrize("count", [1, 3, 64, 65, 700])
 def test_each_paragraph_text_is_stored_once_however_many_come_together(engine, count):
     texts = [f"第{i % 400}条：到2025年完成第{i % 400}项任务。" for i in range(count)]  # repeats past 400
