@@ -47,6 +47,9 @@ QUEUE_ITEMS = 64  # items in flight to the parent (a page is ~100 KB); the crawl
 # items per transaction while the crawl is ahead of storage: a transaction per document rewrote the same index pages
 # for each, and first crawls were slower in alternating one-off runs
 BATCH = 32
+# objects allocated between two collections of the youngest generation while storing (Python's default: 700; the
+# crawl process uses the same, spiders/runner.py): storing a page leaves thousands alive for a moment
+YOUNG_OBJECTS = 3000
 PIPE_BYTES = 1 << 20  # the item pipe's buffer (see _widen): several pages
 _POLL_S = 1.0
 _PR_SET_PDEATHSIG = 1
@@ -117,6 +120,7 @@ class CrawlProcess:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         items = 0
         end: _End | None = None  # stays None when the child dies before its end marker
+        thresholds = gc.get_threshold()
         try:
             try:
                 self._plans.send(_Plan(jobs=jobs, settings=settings, log_level=current_level()))
@@ -124,6 +128,7 @@ class CrawlProcess:
                 log.debug("the crawl process is gone before its plan was sent", exc_info=True)
             ingestor.warm_up()  # while the child sets the crawl up
             gc.freeze()  # what exists now lives until the end: the collections during the crawl need not walk it
+            gc.set_threshold(YOUNG_OBJECTS, *thresholds[1:])
             gone = False
             while True:
                 try:
@@ -145,6 +150,7 @@ class CrawlProcess:
                     ingestor.commit()
             ingestor.commit()
         finally:
+            gc.set_threshold(*thresholds)
             for sig, old in handlers.items():
                 signal.signal(sig, old)
         self._proc.join()
