@@ -8,7 +8,12 @@ R - 1 more first crawls of each tool on fresh databases, alternating which goes 
 speed ratio and their median: the machine's speed drifts from minute to minute, and one pair of runs can land on
 either side of the other tool's.
 
-Rerun: .venv/bin/python benchmarks/bench_crawl.py --docs 2000 [--shape trs|hanweb] [--urlwatch [--rounds 5]]
+The documents have distinct texts by default; ``--text shared`` serves every document runs of the same paragraphs
+(see benchmarks/portalgen.py), as this benchmark did before: policywatch stores each distinct paragraph once, so
+its database is then far smaller than it would be on a real portal.
+
+Rerun: .venv/bin/python benchmarks/bench_crawl.py --docs 2000 [--shape trs|hanweb] [--text distinct|shared]
+       [--urlwatch [--rounds 5]]
 """
 from __future__ import annotations
 
@@ -31,9 +36,9 @@ ROOT = HERE.parent
 
 
 class Portal:
-    def __init__(self, docs: int, shape: str) -> None:
-        self.proc = subprocess.Popen([sys.executable, str(HERE / "portalgen.py"), "--docs", str(docs), "--shape", shape],
-                                     stdout=subprocess.PIPE, text=True)
+    def __init__(self, docs: int, shape: str, text: str) -> None:
+        self.proc = subprocess.Popen([sys.executable, str(HERE / "portalgen.py"), "--docs", str(docs), "--shape", shape,
+                                      "--text", text], stdout=subprocess.PIPE, text=True)
         self.start_url = self.proc.stdout.readline().strip()
         self.base = self.start_url.split("/", 3)[:3]
         self.base = "/".join(self.base)
@@ -203,6 +208,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description="policywatch crawl benchmark")
     ap.add_argument("--docs", type=int, default=2000)
     ap.add_argument("--shape", choices=["trs", "hanweb"], default="trs")
+    ap.add_argument("--text", choices=["distinct", "shared"], default="distinct",
+                    help="distinct: every document its own text; shared: runs of the same paragraphs (portalgen.py)")
     ap.add_argument("--concurrency", type=int, default=16, help="requests per host for policywatch (politeness off)")
     ap.add_argument("--revise", type=float, default=0.01)
     ap.add_argument("--urlwatch", action="store_true", help="also run urlwatch (installed into a temp virtualenv)")
@@ -211,7 +218,7 @@ def main() -> int:
                     help="with --urlwatch: first crawls of each tool, alternating, for the median speed ratio")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="pw-bench-"))
-    portal = Portal(args.docs, args.shape)
+    portal = Portal(args.docs, args.shape, args.text)
     try:
         pw = policywatch(args, portal, work)
         uw = urlwatch(args, portal, work) if args.urlwatch else None
@@ -219,13 +226,15 @@ def main() -> int:
     finally:
         portal.stop()
     f = pw["first"]
-    print(f"policywatch crawl benchmark — {args.docs} documents, {args.shape} shape, pages 30–60 KB, 127.0.0.1")
+    print(f"policywatch crawl benchmark — {args.docs} documents, {args.shape} shape, {args.text} texts, pages 30–60 KB, "
+          "127.0.0.1")
     print(f"first crawl:   {f['documents']} documents in {f['wall']:.1f} s = {f['documents'] / f['wall']:.0f} docs/s, "
           f"CPU {f['cpu']:.1f} s, peak RSS {f['rss_mb']:.0f} MB (largest process; all processes together "
           f"{f['tree_rss_mb']:.0f} MB), {f['requests']} requests, {f['bytes'] / 1e6:.1f} MB")
     if args.first_only:
         print(f"database after the first crawl: {pw['db_mb_first']:.1f} MB")
-        print(f"rerun: .venv/bin/python benchmarks/bench_crawl.py --docs {args.docs} --shape {args.shape} --first-only")
+        print(f"rerun: .venv/bin/python benchmarks/bench_crawl.py --docs {args.docs} --shape {args.shape} "
+              f"--text {args.text} --first-only")
         shutil.rmtree(work, ignore_errors=True)
         return 0
     s, r = pw["steady"], pw["revised_cycle"]
@@ -260,7 +269,7 @@ def main() -> int:
                   f"urlwatch {', '.join(f'{u:.0f}' for _, u in pairs)} docs/s")
             print(f"  speed ratio per round {', '.join(f'{r:.2f}' for r in ratios)}x; "
                   f"median {statistics.median(ratios):.2f}x")
-    print(f"rerun: .venv/bin/python benchmarks/bench_crawl.py --docs {args.docs} --shape {args.shape}"
+    print(f"rerun: .venv/bin/python benchmarks/bench_crawl.py --docs {args.docs} --shape {args.shape} --text {args.text}"
           + (f" --urlwatch --rounds {args.rounds}" if args.urlwatch else ""))
     shutil.rmtree(work, ignore_errors=True)
     return 0

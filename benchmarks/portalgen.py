@@ -8,7 +8,13 @@ answered with 304. Control endpoints (not counted in the log):
   /_control/stats                         {"requests": n, "bytes": n, "by_status": {...}, "revised": [ids]}
   /_control/reset                         zero the counters
 
-Run: python benchmarks/portalgen.py --docs 2000 --shape trs   (prints the list URL, serves until killed)
+Text: with ``--text distinct`` (the default) every document has its own text, as a real portal's documents do:
+each paragraph is one to four sentences of the seed texts, drawn for that document. ``--text shared`` serves
+every document a run of the same 117 seed paragraphs (what this generator did before): a store that keeps each
+distinct paragraph once then stores almost nothing per document, which flatters its database size.
+
+Run: python benchmarks/portalgen.py --docs 2000 --shape trs [--text distinct|shared]
+     (prints the list URL, serves until killed)
 """
 from __future__ import annotations
 
@@ -41,6 +47,8 @@ def _corpus() -> list[str]:
 
 
 PARAS = _corpus()
+SENTENCES = [s for p in PARAS for s in re.split(r"(?<=[。；！？])", p) if len(s) >= 8]
+TEXTS = ("distinct", "shared")
 NUM = re.compile(r"\d+(?:\.\d+)?%")
 CHROME_TOP = """<div class="header"><div class="logo">示例省人民政府</div><ul class="nav">{nav}</ul></div>
 <div class="search"><form action="/search"><input name="q"><button>搜索</button></form></div>"""
@@ -52,9 +60,12 @@ STYLE = "<style>" + " ".join(f".c{i}{{margin:{i}px;padding:{i % 7}px;line-height
 
 
 class Portal:
-    def __init__(self, n: int, shape: str) -> None:
+    def __init__(self, n: int, shape: str, text: str = "distinct") -> None:
+        if text not in TEXTS:
+            raise ValueError(f"text must be one of {TEXTS}, not {text!r}")
         self.n = n
         self.shape = shape
+        self.text = text
         self.revision: dict[int, int] = {}  # doc id -> revision count
         self.lock = threading.Lock()
         self.requests = 0
@@ -79,8 +90,11 @@ class Portal:
     def body_paragraphs(self, i: int) -> list[str]:
         rng = random.Random(i)
         count = rng.randint(40, 90)
-        start = rng.randrange(len(PARAS))
-        paras = [PARAS[(start + k) % len(PARAS)] for k in range(count)]
+        if self.text == "shared":
+            start = rng.randrange(len(PARAS))
+            paras = [PARAS[(start + k) % len(PARAS)] for k in range(count)]
+        else:
+            paras = ["".join(rng.sample(SENTENCES, rng.randint(1, 4))) for _ in range(count)]
         paras[0] = f"为贯彻落实有关部署，制定第{i}号工作方案。" + paras[0]
         rev = self.revision.get(i, 0)
         if rev:
@@ -243,8 +257,8 @@ class PortalServer(ThreadingHTTPServer):
     request_queue_size = 128
 
 
-def serve(n: int, shape: str, port: int = 0) -> tuple[ThreadingHTTPServer, Portal]:
-    portal = Portal(n, shape)
+def serve(n: int, shape: str, port: int = 0, text: str = "distinct") -> tuple[ThreadingHTTPServer, Portal]:
+    portal = Portal(n, shape, text)
     httpd = PortalServer(("127.0.0.1", port), make_handler(portal))
     httpd.daemon_threads = True
     return httpd, portal
@@ -255,8 +269,10 @@ def main() -> int:
     ap.add_argument("--docs", type=int, default=2000)
     ap.add_argument("--shape", choices=["trs", "hanweb"], default="trs")
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--text", choices=TEXTS, default="distinct",
+                    help="distinct: every document its own text (default); shared: runs of the same paragraphs")
     args = ap.parse_args()
-    httpd, portal = serve(args.docs, args.shape, args.port)
+    httpd, portal = serve(args.docs, args.shape, args.port, args.text)
     print(portal.start_url(f"http://127.0.0.1:{httpd.server_address[1]}"), flush=True)
     try:
         httpd.serve_forever()
