@@ -47,8 +47,8 @@ QUEUE_ITEMS = 64  # items in flight to the parent (a page is ~100 KB); the crawl
 # items per transaction while the crawl is ahead of storage: a transaction per document rewrote the same index pages
 # for each, and first crawls were slower in alternating one-off runs
 BATCH = 32
-# objects allocated between two collections of the youngest generation while storing (Python's default: 700; the
-# crawl process uses the same, spiders/runner.py): storing a page leaves thousands alive for a moment
+# objects allocated between two collections of the youngest generation while storing (Python's default: 700): as
+# in the crawl process (spiders/runner.py), fewer collections walk the short-lived objects of each page fewer times
 YOUNG_OBJECTS = 3000
 PIPE_BYTES = 1 << 20  # the item pipe's buffer (see _widen): several pages
 _POLL_S = 1.0

@@ -18,9 +18,10 @@ from spiders.portal import KnownDocument, PortalSpec, PortalSpider
 from spiders.settings import crawler_settings
 
 
-# Objects allocated between two collections of the youngest generation during a crawl (Python's default: 700).
-# Each response leaves a few thousand objects alive for a moment; collecting after every few hundred walked the same
-# short-lived ones again and again (about a tenth of a millisecond of CPU per response).
+# Objects allocated between two collections of the youngest generation during a crawl (Python's default: 700). A
+# crawl allocates many objects per response that live only until the response is handled; collecting more often
+# walked the ones still alive again and again (in a one-off 2,000-page crawl the collector's time fell from 0.44 s
+# to 0.24 s of CPU).
 YOUNG_OBJECTS = 3000
 
 

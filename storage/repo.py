@@ -135,11 +135,16 @@ def update_document(*, session: Session, url: str, values: dict[str, Any]) -> Do
     return DocumentRef(row.id, row.portal_id, row.latest_seq, row.last_changed_at) if row is not None else None
 
 
+def _insert(dialect: str, table: Any) -> Any:
+    """The dialect's INSERT for ``table``, which can say what to do ON CONFLICT (SQLite and PostgreSQL)."""
+    return (sqlite_insert if dialect == "sqlite" else postgresql_insert)(table)
+
+
 @functools.lru_cache(maxsize=None)
 def _insert_new_document(dialect: str) -> Any:
     """INSERT a document row unless its URL is there already, RETURNING its id (no row when it was there)."""
-    stmt = (sqlite_insert if dialect == "sqlite" else postgresql_insert)(_DOCUMENTS)
-    return stmt.on_conflict_do_nothing(index_elements=[_DOCUMENTS.c.url]).returning(_DOCUMENTS.c.id)
+    return _insert(dialect, _DOCUMENTS).on_conflict_do_nothing(index_elements=[_DOCUMENTS.c.url]).returning(
+        _DOCUMENTS.c.id)
 
 
 def save_document(*, session: Session, portal_id: int, url: str, now: datetime, values: dict[str, Any],
@@ -451,8 +456,8 @@ _INSERT_PARAGRAPHS = insert(_PARAGRAPHS).returning(_SHA256, _PARAGRAPHS.c.id)
 @functools.lru_cache(maxsize=None)
 def _insert_new_paragraphs(dialect: str) -> Any:
     """INSERT paragraph rows whose text is not stored yet, RETURNING (sha256, id) of those inserted."""
-    stmt = (sqlite_insert if dialect == "sqlite" else postgresql_insert)(_PARAGRAPHS)
-    return stmt.on_conflict_do_nothing(index_elements=[_PARAGRAPHS.c.sha256]).returning(_SHA256, _PARAGRAPHS.c.id)
+    return _insert(dialect, _PARAGRAPHS).on_conflict_do_nothing(index_elements=[_PARAGRAPHS.c.sha256]).returning(
+        _SHA256, _PARAGRAPHS.c.id)
 
 
 def put_paragraphs(*, session: Session, texts: Sequence[str], likely_new: bool = False) -> list[int]:
@@ -744,7 +749,7 @@ _DROP_COMMITMENTS = delete(_COMMITMENT_CACHE).where(_COMMITMENT_CACHE.c.document
 @functools.lru_cache(maxsize=None)
 def _commitments_upsert(dialect: str) -> Any:
     """INSERT a commitment cache row, or rewrite the document's row unless it holds a newer version's."""
-    upsert = (sqlite_insert if dialect == "sqlite" else postgresql_insert)(_COMMITMENT_CACHE)
+    upsert = _insert(dialect, _COMMITMENT_CACHE)
     return upsert.on_conflict_do_update(
         index_elements=[_COMMITMENT_CACHE.c.document_id],
         set_={"seq": upsert.excluded.seq, "data": upsert.excluded.data},
