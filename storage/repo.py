@@ -453,31 +453,18 @@ _PARAGRAPH_IDS = _among(select(_SHA256, _PARAGRAPHS.c.id), _SHA256)
 _INSERT_PARAGRAPHS = insert(_PARAGRAPHS).returning(_SHA256, _PARAGRAPHS.c.id)
 
 
-@functools.lru_cache(maxsize=None)
-def _insert_new_paragraphs(dialect: str) -> Any:
-    """INSERT paragraph rows whose text is not stored yet, RETURNING (sha256, id) of those inserted."""
-    return _insert(dialect, _PARAGRAPHS).on_conflict_do_nothing(index_elements=[_PARAGRAPHS.c.sha256]).returning(
-        _SHA256, _PARAGRAPHS.c.id)
-
-
-def put_paragraphs(*, session: Session, texts: Sequence[str], likely_new: bool = False) -> list[int]:
-    """Store each distinct paragraph text once; return the ids in the given order. ``likely_new`` (a new
-    document's text) inserts first and looks up only the texts that were stored already: one statement instead of
-    two when none was. Otherwise the known texts are looked up first (a revision repeats most of its text)."""
+def put_paragraphs(*, session: Session, texts: Sequence[str]) -> list[int]:
+    """Store each distinct paragraph text once; return the ids in the given order."""
     hashes = [hashlib.sha256(t.encode("utf-8")).digest() for t in texts]
     wanted = list(dict.fromkeys(hashes))
     known: dict[bytes, int] = {}
     conn = _connection(session)
-    if likely_new and wanted:
-        rows = [{"sha256": h, "text": t} for h, t in dict(zip(hashes, texts)).items()]
-        known.update({bytes(h): pid for h, pid in conn.execute(_insert_new_paragraphs(conn.dialect.name), rows).all()})
-        wanted = [h for h in wanted if h not in known]
     for i in range(0, len(wanted), len(_KEYS)):
         chunk = wanted[i : i + len(_KEYS)]
         size = 1 << (len(chunk) - 1).bit_length()  # a power of two: few statements; the rest repeats the last
         padded = chunk + chunk[-1:] * (size - len(chunk))
-        found = conn.execute(_PARAGRAPH_IDS(size), dict(zip(_KEYS, padded))).all()  # all rows at once: cheaper
-        known.update({bytes(h): pid for h, pid in found})
+        rows = conn.execute(_PARAGRAPH_IDS(size), dict(zip(_KEYS, padded))).all()  # all rows at once: cheaper
+        known.update({bytes(h): pid for h, pid in rows})
     missing = [{"sha256": h, "text": t} for h, t in dict(zip(hashes, texts)).items() if h not in known]
     if missing:  # one INSERT ... RETURNING for all new paragraphs (SQLite >= 3.35 and PostgreSQL)
         known.update({bytes(h): pid for h, pid in conn.execute(_INSERT_PARAGRAPHS, missing).all()})
@@ -690,7 +677,7 @@ def add_version(
     conn = _connection(session)
     seq = document.latest_seq + 1
     previous = latest_version(session=session, document_id=document.id) if document.latest_seq else None  # type: ignore[arg-type]
-    paragraph_ids = put_paragraphs(session=session, texts=paragraphs, likely_new=previous is None)
+    paragraph_ids = put_paragraphs(session=session, texts=paragraphs)
     kept = {k.lower(): v for k, v in (headers or {}).items() if k.lower() in KEPT_HEADERS} or None
     values = {"title": title, "final_url": final_url, "encoding": encoding, "headers": kept, "meta": meta}
     before = {name: getattr(previous, name) for name in INHERITED} if previous is not None else _DEFAULTS

@@ -66,16 +66,14 @@ def test_a_first_crawl_guessing_new_documents_still_updates_a_known_one(engine):
         assert rows[0].first_seen_at.replace(tzinfo=None) == NOW.replace(tzinfo=None)
 
 
-@pytest.mark.parametrize("likely_new", [False, True], ids=["look-up-first", "insert-first"])
 @pytest.mark.parametrize("count", [1, 3, 64, 65, 700])
-def test_each_paragraph_text_is_stored_once_however_many_come_together(engine, count, likely_new):
+def test_each_paragraph_text_is_stored_once_however_many_come_together(engine, count):
     texts = [f"第{i % 400}条：到2025年完成第{i % 400}项任务。" for i in range(count)]  # repeats past 400
     with storage.session(engine) as s:
-        ids = repo.put_paragraphs(session=s, texts=texts, likely_new=likely_new)
+        ids = repo.put_paragraphs(session=s, texts=texts)
         s.commit()
-        # known texts keep their ids, whichever way they are looked for
-        assert repo.put_paragraphs(session=s, texts=texts[::-1], likely_new=likely_new) == ids[::-1]
-        assert repo.put_paragraphs(session=s, texts=[*texts, "新增一段"], likely_new=not likely_new)[:-1] == ids
+        assert repo.put_paragraphs(session=s, texts=texts[::-1]) == ids[::-1]  # known texts keep their ids
+        assert repo.put_paragraphs(session=s, texts=[*texts, "新增一段"])[:-1] == ids
         s.commit()
         assert len(set(ids)) == len(set(texts))
         assert s.exec(select(func.count()).select_from(Paragraph)).one() == len(set(texts)) + 1
