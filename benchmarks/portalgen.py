@@ -9,9 +9,10 @@ answered with 304. Control endpoints (not counted in the log):
   /_control/reset                         zero the counters
 
 Text: with ``--text distinct`` (the default) every document has its own text, as a real portal's documents do:
-each paragraph is one to four sentences of the seed texts, drawn for that document. ``--text shared`` serves
-every document a run of the same 117 seed paragraphs (what this generator did before): a store that keeps each
-distinct paragraph once then stores almost nothing per document, which flatters its database size.
+each paragraph is one to four of the seed texts' 294 sentences, drawn for that document (so a one-sentence
+paragraph can recur in other documents, as stock sentences do on real portals). ``--text shared`` serves every
+document a run of the same 117 seed paragraphs (what this generator did before): a store that keeps each distinct
+paragraph once then stores almost nothing per document, which flatters its database size.
 
 Run: python benchmarks/portalgen.py --docs 2000 --shape trs [--text distinct|shared]
      (prints the list URL, serves until killed)
