@@ -21,6 +21,7 @@ from spiders.items import DocumentPage, FetchFailure, ListingPage, NotModified, 
 from storage import repo
 
 from .config import Config
+from .pipeline import FingerprintedPage
 from .events import event_tags, review_url
 from .commitments import ensure as ensure_commitments
 from .commitments import from_rows, to_rows
@@ -230,7 +231,9 @@ class Ingestor:
     def handle(self, item: object) -> None:
         if isinstance(item, RawPage):  # a page the spider left unread: read it here, as the spider would have
             item = _read(item)
-        if isinstance(item, DocumentPage):
+        if isinstance(item, FingerprintedPage):
+            self.document(item.page, fingerprinted=item.fingerprints)
+        elif isinstance(item, DocumentPage):
             self.document(item)
         elif isinstance(item, NotModified):
             self.not_modified(item)
@@ -298,7 +301,9 @@ class Ingestor:
             repo.update_document(session=s, url=item.url,
                                  values={"last_checked_at": item.fetched_at, "missing_checks": 0})
 
-    def document(self, page: DocumentPage) -> None:
+    def document(self, page: DocumentPage, *, fingerprinted: tuple[str, str] | None = None) -> None:
+        """Store a fetched page: its next version if its text (or an attachment) changed. ``fingerprinted``: the
+        paragraphs' fingerprints, when the crawl process worked them out already."""
         # imported on first use: a steady cycle, which stores no page, does without (0.15 s of CPU per run)
         from diffing import fingerprints
 
@@ -318,7 +323,7 @@ class Ingestor:
             prev = repo.latest_version(session=s, document_id=doc.id) if doc.latest_seq else None
             attachments = attachment_rows(s, page, prev)
             signature = attachment_signature(attachments)
-            exact, semantic = (_with(h, signature) for h in fingerprints(page.paragraphs))
+            exact, semantic = (_with(h, signature) for h in (fingerprinted or fingerprints(page.paragraphs)))
             stored = None
             if prev is None or prev.exact_hash != exact:
                 stored = self._version(s, run, page, doc, prev, title, attachments, exact, semantic)

@@ -6,7 +6,9 @@ parent then hands the child the crawl plan (``crawl``) and stores every item the
 through a bounded queue. A cycle's three CPU-heavy parts (Scrapy, reading each document page, storing each
 version) are shared between the two processes: the parent stores, Scrapy runs in the child, and pages are read
 where there is room. While the parent keeps up, the spider hands it pages unread (``hand_over``,
-spiders/rawpage.py); when it falls behind, the spider reads them itself. While the crawl is ahead, the parent
+spiders/rawpage.py); when it falls behind, the spider reads them itself, and the child also works out the
+fingerprints of each page it sends (``FingerprintedPage``), which storing would otherwise compute in the parent.
+While the crawl is ahead, the parent
 commits items in batches of up to ``BATCH`` (see ``Ingestor``); when it has caught up, it commits at once. What
 reaches the database is what a one-process crawl (``run_cycle`` without a ``CrawlProcess``, used off Linux and for
 distributed cycles) writes.
@@ -60,6 +62,15 @@ class _Plan:
     jobs: list[tuple[Any, dict[str, Any], set[str]]]  # (PortalSpec, known documents, URLs to re-check) per portal
     settings: dict[str, Any]
     log_level: str  # the run's (the child is forked before the run has read its config and set its logging up)
+
+
+@dataclass
+class FingerprintedPage:
+    """A DocumentPage sent with the fingerprints of its paragraphs (``diffing.fingerprints``), worked out by the
+    crawl process while the parent is behind: storing it then skips that step."""
+
+    page: Any  # spiders.items.DocumentPage
+    fingerprints: tuple[str, str]  # (exact, semantic)
 
 
 @dataclass
@@ -216,6 +227,7 @@ def _child_main(plans: Any, items: Any, parent_pid: int) -> None:
     os.setsid()  # a terminal's Ctrl-C reaches the parent only, which passes it on once
     code = 1
     try:
+        from spiders.items import DocumentPage
         from spiders.runner import warm_up
 
         warm_up()  # what setting the crawl up would load, while the parent opens the database
@@ -226,6 +238,10 @@ def _child_main(plans: Any, items: Any, parent_pid: int) -> None:
         setup_logging(plan.log_level)
 
         def put(item: object) -> None:
+            if isinstance(item, DocumentPage) and items.qsize() >= QUEUE_ITEMS // 2:  # the parent is behind
+                from diffing import fingerprints
+
+                item = FingerprintedPage(item, fingerprints(item.paragraphs))
             while True:
                 try:
                     items.put(item, timeout=_POLL_S)

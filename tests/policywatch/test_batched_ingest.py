@@ -82,3 +82,49 @@ def test_a_document_refused_inside_a_batch_fails_alone_and_the_rest_is_kept_once
     assert sorted(stored_lines) == sorted(f"gen: new {u} (v1)" for u in good)  # logged once each, the replayed too
     assert consistency_problems(database_url) == []
     engine.dispose()
+
+
+def test_pages_the_crawl_process_fingerprinted_are_compared_like_the_others(database_url):
+    """While the run is behind, the crawl process sends pages with their fingerprints (policywatch/pipeline.py): such
+    a page must be found unchanged or revised exactly as a page the run fingerprints itself."""
+    from diffing import fingerprints
+    from policywatch.pipeline import FingerprintedPage
+
+    engine = storage.make_engine(database_url)
+    migrate.stamp_or_upgrade_new(engine)
+    now = datetime.now(timezone.utc)
+    with storage.session(engine) as s:
+        portal_id = repo.get_or_create_portal(session=s, name="gen", now=now).id
+        run_row = storage.Run(started_at=now)
+        s.add(run_row)
+        s.commit()
+    config = config_from_dict({"portals": [{"name": "gen", "start_urls": ["http://127.0.0.1/zcwj/index.html"]}]})
+    run = PortalRun(name="gen", portal_id=portal_id, baseline=False)
+    ingestor = Ingestor(engine=engine, config=config, portals={"gen": run}, run_id=run_row.id, batch=4)
+    urls = [f"http://127.0.0.1/zcwj/t2024010{n}_{n}.html" for n in range(3)]
+
+    def counted(n: int, url: str) -> DocumentPage:  # a view counter: the exact and semantic fingerprints differ
+        page = _page(n, url)
+        page.paragraphs = [*page.paragraphs, "浏览次数：3"]
+        return page
+
+    def fingerprinted(page: DocumentPage) -> FingerprintedPage:
+        return FingerprintedPage(page, fingerprints(page.paragraphs))
+
+    ingestor.safe_handle(counted(1, urls[0]))  # the run fingerprints these two itself
+    ingestor.safe_handle(counted(2, urls[1]))
+    ingestor.safe_handle(fingerprinted(counted(3, urls[2])))  # and the crawl process this one
+    ingestor.commit()
+    assert (run.new, run.unchanged, run.revised) == (3, 0, 0)
+
+    ingestor.safe_handle(fingerprinted(counted(1, urls[0])))  # the same text again
+    ingestor.safe_handle(fingerprinted(counted(5, urls[1])))  # 下降12% -> 下降15%
+    ingestor.safe_handle(counted(3, urls[2]))
+    ingestor.commit()
+    assert (run.new, run.unchanged, run.revised) == (3, 2, 1)
+    with engine.connect() as conn:
+        versions = dict(conn.execute(text(
+            "SELECT d.url, count(v.id) FROM document d JOIN version v ON v.document_id = d.id GROUP BY d.url")).all())
+        summary = conn.execute(text("SELECT summary FROM change WHERE kind = 'revised'")).scalar_one()
+    assert versions == {urls[0]: 1, urls[1]: 2, urls[2]: 1}
+    assert "12%" in summary and "15%" in summary, summary
