@@ -241,7 +241,10 @@ def _child_main(plans: Any, items: Any, parent_pid: int) -> None:
             if isinstance(item, DocumentPage) and items.qsize() >= QUEUE_ITEMS // 2:  # the parent is behind
                 from diffing import fingerprints
 
-                item = FingerprintedPage(item, fingerprints(item.paragraphs))
+                try:
+                    item = FingerprintedPage(item, fingerprints(item.paragraphs))
+                except Exception:  # noqa: BLE001 - the page goes as it is; the parent then meets the same error
+                    log.debug("fingerprinting %s failed", item.url, exc_info=True)
             while True:
                 try:
                     items.put(item, timeout=_POLL_S)
