@@ -21,10 +21,10 @@ from spiders.items import DocumentPage, FetchFailure, ListingPage, NotModified, 
 from storage import repo
 
 from .config import Config
-from .pipeline import FingerprintedPage
 from .events import event_tags, review_url
 from .commitments import ensure as ensure_commitments
 from .commitments import from_rows, to_rows
+from .pipeline import FingerprintedPage
 from .schedule import next_daily, parse_date
 
 log = logging.getLogger("policywatch")

@@ -8,10 +8,9 @@ version) are shared between the two processes: the parent stores, Scrapy runs in
 where there is room. While the parent keeps up, the spider hands it pages unread (``hand_over``,
 spiders/rawpage.py); when it falls behind, the spider reads them itself, and the child also works out the
 fingerprints of each page it sends (``FingerprintedPage``), which storing would otherwise compute in the parent.
-While the crawl is ahead, the parent
-commits items in batches of up to ``BATCH`` (see ``Ingestor``); when it has caught up, it commits at once. What
-reaches the database is what a one-process crawl (``run_cycle`` without a ``CrawlProcess``, used off Linux and for
-distributed cycles) writes.
+While the crawl is ahead, the parent commits items in batches of up to ``BATCH`` (see ``Ingestor``); when it has
+caught up, it commits at once. What reaches the database is what a one-process crawl (``run_cycle`` without a
+``CrawlProcess``, used off Linux and for distributed cycles) writes.
 
 Failures: the child dies with the parent (PR_SET_PDEATHSIG on Linux, and it checks its parent every second anyway),
 so a killed run leaves nothing crawling. The child runs in its own session: a stop signal (SIGINT, SIGTERM) reaches
