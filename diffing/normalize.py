@@ -273,11 +273,12 @@ def strong_from_light(light: Sequence[str], *, strip_pinyin: bool | None = None)
     joined = "\n".join(light)
     if strip_pinyin is None:
         strip_pinyin = pinyin_hits(joined, enough=PINYIN_MIN_HITS) >= PINYIN_MIN_HITS
-    if strip_pinyin:
-        joined = _strip_pinyin(joined)
-    joined = _fold_quotes(to_simplified(joined))
+    stripped = _strip_pinyin(joined) if strip_pinyin else joined
+    # a gloss cut out can leave a space that light normalisation keeps only after a Latin letter and ")": "戰(zhàn) 0%"
+    cut = len(stripped) != len(joined)
+    joined = _fold_quotes(to_simplified(stripped))
     removed = _remove_volatile(joined)
-    if len(removed) != len(joined):  # something was cut out: tidy the spaces it may have left
+    if cut or len(removed) != len(joined):  # something was cut out: tidy the spaces it may have left
         joined = _fix_spaces(removed)
     out = [line.strip() for line in joined.split("\n")]
     if len(out) != len(light):  # pragma: no cover - t2s never adds or removes newlines

@@ -34,6 +34,15 @@ def test_pinyin_glosses_stripped_only_in_annotated_documents():
     assert normalize_paragraphs(["喆(zhé)字的读音"]) == ["喆(zhé)字的读音"]
 
 
+def test_a_space_a_stripped_gloss_leaves_is_tidied_as_any_other():
+    """Light normalisation keeps "戰(zhàn) 0%" spaced (a Latin letter and ")" before it); once the gloss is gone the
+    space sits between Chinese text and a number, where it goes, so that normalising again changes nothing (found by
+    the idempotence property in test_properties.py)."""
+    once = normalize_paragraphs(["網(wǎng)站攻堅(jiān)戰(zhàn) 0%"])
+    assert once == ["网站攻坚战0%"]
+    assert normalize_paragraphs(once) == once
+
+
 @pytest.mark.parametrize(
     "text",
     ["VOCs(挥发性有机物)排放总量", "主要任务:(1)加快", "年产3亿Ah(1.1GWH)能量型", "吨(t)", "比例(%)", "西班牙何塞(José)",
