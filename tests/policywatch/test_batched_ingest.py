@@ -128,3 +128,4 @@ def test_pages_the_crawl_process_fingerprinted_are_compared_like_the_others(data
         summary = conn.execute(text("SELECT summary FROM change WHERE kind = 'revised'")).scalar_one()
     assert versions == {urls[0]: 1, urls[1]: 2, urls[2]: 1}
     assert "12%" in summary and "15%" in summary, summary
+    engine.dispose()
