@@ -236,8 +236,12 @@ def _child_main(plans: Any, items: Any, parent_pid: int) -> None:
         plan = plans.recv()
         setup_logging(plan.log_level)
 
+        def behind() -> bool:
+            """The parent has half a queue or more still to store."""
+            return items.qsize() >= QUEUE_ITEMS // 2
+
         def put(item: object) -> None:
-            if isinstance(item, DocumentPage) and items.qsize() >= QUEUE_ITEMS // 2:  # the parent is behind
+            if isinstance(item, DocumentPage) and behind():
                 from diffing import fingerprints
 
                 try:
@@ -255,7 +259,7 @@ def _child_main(plans: Any, items: Any, parent_pid: int) -> None:
         code = 0
         try:
             ended = run_spiders(plan.jobs, on_item=put, settings=plan.settings,
-                                hand_over=lambda: items.qsize() < QUEUE_ITEMS // 2)
+                                hand_over=lambda: not behind())
             put(_End(stopped=not ended))
         except Exception as exc:  # noqa: BLE001 - reported by the parent in one line
             log.debug("crawl failed", exc_info=True)

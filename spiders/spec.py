@@ -1,6 +1,7 @@
 """What a crawl is given: a portal's configuration and what the store knows of its documents.
 
-Plain dataclasses without Scrapy, so the wiring can plan a cycle before the crawler is even imported; spiders.portal re-exports them.
+Plain dataclasses without Scrapy, so the wiring can plan a cycle before the crawler is even imported;
+spiders.portal re-exports them.
 """
 from __future__ import annotations
 

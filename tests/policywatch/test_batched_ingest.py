@@ -44,22 +44,26 @@ def _page(n: int, url: str) -> DocumentPage:
                         title=texts[0], paragraphs=texts, fetched_at=datetime.now(timezone.utc))
 
 
-def test_a_document_refused_inside_a_batch_fails_alone_and_the_rest_is_kept_once(database_url, caplog):
-    engine = storage.make_engine(database_url)
+def _ingestor(engine) -> tuple[PortalRun, Ingestor]:
+    """A fresh database's portal "gen" (past its baseline) and a run's Ingestor for it, committing in batches of 4."""
     migrate.stamp_or_upgrade_new(engine)
-    with engine.begin() as conn:
-        for statement in _TRIGGERS[engine.dialect.name]:
-            conn.execute(text(statement))
     now = datetime.now(timezone.utc)
     with storage.session(engine) as s:
         portal_id = repo.get_or_create_portal(session=s, name="gen", now=now).id
         run_row = storage.Run(started_at=now)
         s.add(run_row)
         s.commit()
-        run_id = run_row.id
     config = config_from_dict({"portals": [{"name": "gen", "start_urls": ["http://127.0.0.1/zcwj/index.html"]}]})
     run = PortalRun(name="gen", portal_id=portal_id, baseline=False)
-    ingestor = Ingestor(engine=engine, config=config, portals={"gen": run}, run_id=run_id, batch=4)
+    return run, Ingestor(engine=engine, config=config, portals={"gen": run}, run_id=run_row.id, batch=4)
+
+
+def test_a_document_refused_inside_a_batch_fails_alone_and_the_rest_is_kept_once(database_url, caplog):
+    engine = storage.make_engine(database_url)
+    run, ingestor = _ingestor(engine)
+    with engine.begin() as conn:
+        for statement in _TRIGGERS[engine.dialect.name]:
+            conn.execute(text(statement))
     urls = [f"http://127.0.0.1/zcwj/t2024010{n}_{n}.html" for n in range(7)]
     urls[5] = BROKEN  # the second item of the second batch: the first batch is committed, the second is not yet
     caplog.set_level(logging.INFO, logger="policywatch")
@@ -91,16 +95,7 @@ def test_pages_the_crawl_process_fingerprinted_are_compared_like_the_others(data
     from policywatch.pipeline import FingerprintedPage
 
     engine = storage.make_engine(database_url)
-    migrate.stamp_or_upgrade_new(engine)
-    now = datetime.now(timezone.utc)
-    with storage.session(engine) as s:
-        portal_id = repo.get_or_create_portal(session=s, name="gen", now=now).id
-        run_row = storage.Run(started_at=now)
-        s.add(run_row)
-        s.commit()
-    config = config_from_dict({"portals": [{"name": "gen", "start_urls": ["http://127.0.0.1/zcwj/index.html"]}]})
-    run = PortalRun(name="gen", portal_id=portal_id, baseline=False)
-    ingestor = Ingestor(engine=engine, config=config, portals={"gen": run}, run_id=run_row.id, batch=4)
+    run, ingestor = _ingestor(engine)
     urls = [f"http://127.0.0.1/zcwj/t2024010{n}_{n}.html" for n in range(3)]
 
     def counted(n: int, url: str) -> DocumentPage:  # a view counter: the exact and semantic fingerprints differ
