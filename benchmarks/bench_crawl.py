@@ -18,6 +18,7 @@ Rerun: .venv/bin/python benchmarks/bench_crawl.py --docs 2000 [--shape trs|hanwe
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -95,6 +96,14 @@ def measure(cmd: list[str], env: dict | None = None, cwd: Path | None = None) ->
             "tree_rss_mb": peak[0] / 1024, "rc": proc.returncode, "stderr": "".join(err)[-2000:]}
 
 
+def _count_documents(db: Path) -> int:
+    """The documents stored in the policywatch database ``db``. The connection is closed at once: while one stays
+    open, the last policywatch process to close the database does not fold its write-ahead log back in and delete it,
+    so the next size measurement would count up to 4 MB of log as well."""
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        return conn.execute("SELECT count(*) FROM document").fetchone()[0]
+
+
 def _pw_command(args: argparse.Namespace, portal: Portal, work: Path, name: str) -> list[str]:
     """`policywatch run` with a config of its own for the portal, on the database work/NAME.db."""
     config = work / f"{name}.toml"
@@ -118,8 +127,8 @@ def policywatch(args: argparse.Namespace, portal: Portal, work: Path) -> dict:
     stats = portal.control("stats")
     # the baseline's commitments are extracted after the crawl (on first need); export forces all of them now
     deferred = measure([*pw[:-1], "export", "--compact"]) if not args.first_only else {"cpu": float("nan")}
-    with sqlite3.connect(db) as conn:  # counted in the database: an export would extract the deferred commitments
-        documents = conn.execute("SELECT count(*) FROM document").fetchone()[0]
+    # counted in the database: an export would extract the deferred commitments
+    documents = _count_documents(db)
     out["first"] = first | {"requests": stats["requests"], "bytes": stats["bytes"], "documents": documents}
     out["deferred"] = deferred
     out["db_mb_first"] = db.stat().st_size / 1e6
@@ -141,6 +150,11 @@ def policywatch(args: argparse.Namespace, portal: Portal, work: Path) -> dict:
     out["revisions_found"] = len(ids_found & set(revised))
     out["false_changes"] = len(ids_found - set(revised))
     out["db_mb"] = db.stat().st_size / 1e6 + sum(p.stat().st_size for p in work.glob("pw.db-wal")) / 1e6
+    if args.tables:
+        with contextlib.closing(sqlite3.connect(db)) as conn:
+            out["tables"] = conn.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC "
+                                         "LIMIT 8").fetchall()
+            out["free_pages"] = conn.execute("PRAGMA freelist_count").fetchone()[0]
     return out
 
 
@@ -186,8 +200,7 @@ def first_crawl_rounds(args: argparse.Namespace, portal: Portal, work: Path) -> 
             if result["rc"] != 0:
                 raise SystemExit(f"{tool} round {k} exited {result['rc']}: {result['stderr'][-500:]}")
             if tool == "policywatch":
-                with sqlite3.connect(work / f"round{k}.db") as conn:
-                    documents = conn.execute("SELECT count(*) FROM document").fetchone()[0]
+                documents = _count_documents(work / f"round{k}.db")
             else:
                 documents = args.docs  # as in the first round: urlwatch stores every answer
             speeds[tool] = documents / result["wall"]
@@ -214,6 +227,7 @@ def main() -> int:
     ap.add_argument("--revise", type=float, default=0.01)
     ap.add_argument("--urlwatch", action="store_true", help="also run urlwatch (installed into a temp virtualenv)")
     ap.add_argument("--first-only", action="store_true", help="measure the first crawl only (for large N)")
+    ap.add_argument("--tables", action="store_true", help="also print the database's largest tables")
     ap.add_argument("--rounds", type=int, default=1,
                     help="with --urlwatch: first crawls of each tool, alternating, for the median speed ratio")
     args = ap.parse_args()
@@ -247,6 +261,9 @@ def main() -> int:
           f"CPU {r['cpu']:.1f} s; revisions found {pw['revisions_found']}/{pw['revisions_expected']}, "
           f"false changes {pw['false_changes']}")
     print(f"database:      {pw['db_mb']:.1f} MB ({pw['db_mb'] * 1e3 / args.docs:.1f} KB/document)")
+    if args.tables:
+        print(f"  largest tables and indexes ({pw['free_pages']} free pages): "
+              + ", ".join(f"{name} {size / 1e6:.1f} MB" for name, size in pw["tables"]))
     for name, res in (("first", f), ("steady", s), ("revised", r)):
         if res["rc"] not in (0,):
             print(f"  note: {name} cycle exited {res['rc']}: {res['stderr'].strip().splitlines()[-1:]}")

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import argparse
 import sqlite3
-import time
 import sys
 import tempfile
+import time
+import zlib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from spiders.charset import decode_body  # noqa: E402
 from spiders.extract import extract_document  # noqa: E402
 from spiders.items import DocumentPage  # noqa: E402
 from storage import repo  # noqa: E402
+from storage.models import pack_texts  # noqa: E402
 
 
 def db_bytes(path: Path) -> int:
@@ -144,6 +146,11 @@ def main() -> int:
     print(f"CPU (process time) in Ingestor.document: first version {cpu[0] * 1000:.1f} ms, "
           f"revisions {sum(cpu[1:baseline_cpu]) / max(1, baseline_cpu - 1) * 1000:.1f} ms each, new documents "
           f"{sum(cpu[baseline_cpu:]) / max(1, len(cpu) - baseline_cpu) * 1000:.1f} ms each")
+    for name in ("001_287681968311ce01.txt", "003_8a6274789109dfc5.txt"):  # real plans, as stored paragraphs
+        lines = [line.strip() for line in (portalgen.DATA / name).read_text("utf-8").splitlines() if line.strip()]
+        utf8 = "\n".join(lines).encode("utf-8")
+        print(f"text of {name}: {len(utf8) / 1000:.1f} KB as UTF-8, {len(zlib.compress(utf8, 6)) / 1000:.1f} KB "
+              f"zlib-compressed, {len(pack_texts(lines)) / 1000:.1f} KB as stored (storage.models.pack_texts)")
     if args.crawl:
         print(f"CPU (process time) in Ingestor.document for a portal's first crawl: "
               f"{first_crawl_cpu(args.crawl, config, t0) * 1000:.2f} ms per new document ({args.crawl} documents)")

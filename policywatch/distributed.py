@@ -9,7 +9,7 @@ Every worker is an ordinary ``policywatch run`` on the same PostgreSQL database 
   cycle (see ``spiders.distributed``).
 - Each worker stores what it fetches through the normal Ingestor, each item under a PostgreSQL advisory lock on the
   document URL and retried on a unique-key race or deadlock with another worker, so a document never gets two
-  versions for one content, and a paragraph shared by two documents stored at once is stored once.
+  versions for one content.
 - The last worker out of a cycle finishes it (portal health, baseline summary, error alert) under a row lock, and
   only if the slot has not moved: once per cycle whatever the timing. Per-run digests are held until their worker
   has finished crawling, so another worker's outbox pass cannot send them half-filled; the outbox is worked under a

@@ -86,8 +86,9 @@ def attachment_rows(s, page: DocumentPage, prev) -> list[dict]:
     for a in page.attachments:
         row = {"url": a.url, "name": a.name, "file_type": getattr(a, "file_type", None), "sha256": a.sha256,
                "size": a.size, "error": a.error}
-        if a.sha256 is None and a.url in known:
-            row.update({k: known[a.url].get(k) for k in ("sha256", "size", "text_ids")})
+        before = known.get(a.url)
+        if before is not None and a.sha256 in (None, before.get("sha256")):  # unknown or the same file: as before
+            row.update({k: before.get(k) for k in ("sha256", "size", "text_ids")})
         elif a.text:
             lines = [line.strip() for line in a.text.splitlines() if line.strip()]
             row["text_ids"] = repo.put_paragraphs(session=s, texts=lines)
@@ -350,8 +351,10 @@ class Ingestor:
 
         # a baseline version's commitments are extracted later, on first need (see policywatch/commitments.py)
         commitments = None if run.baseline else extract_commitments(page.paragraphs)
+        old_paragraphs = repo.paragraphs_of(session=s, version=prev) if prev is not None else []
         # the previous version's cached commitments, read before add_version drops that cache
-        old_rows = repo.version_commitments(session=s, version=prev) if prev is not None else None
+        old_rows = (repo.version_commitments(session=s, version=prev, paragraphs=old_paragraphs)
+                    if prev is not None else None)
         version = repo.add_version(
             session=s, document=doc, fetched_at=page.fetched_at, title=title, paragraphs=page.paragraphs,
             exact_hash=exact, semantic_hash=semantic, raw=page.body, final_url=page.final_url,
@@ -365,7 +368,6 @@ class Ingestor:
         if prev is None:
             kind = "new"
         else:
-            old_paragraphs = repo.paragraphs_of(session=s, version=prev)
             if prev.semantic_hash == semantic:
                 kind = "formatting"
             else:

@@ -203,16 +203,17 @@ def _chunks(items: list, size: int = _CHUNK) -> Iterable[list]:
 
 
 def gc(engine: Engine) -> GcReport:
-    """Delete Blob and Paragraph rows nothing uses any more. A blob is used when a version points at it (its raw
-    body or an attachment) or it is the delta base of a used blob; a paragraph is used when a version lists it
-    (in its text or an attachment's) or a used blob's skeleton refers to it. So every remaining version's text and
-    raw body still read back exactly. Call it while holding the run lock."""
-    from sqlalchemy import delete, func
+    """Delete Blob and ParagraphChunk rows nothing uses any more. A blob is used when a version points at it (its
+    raw body or an attachment) or it is the delta base of a used blob; a paragraph is used when a version lists it
+    (in its text or an attachment's) or a used blob's skeleton refers to it, and a chunk of paragraphs is kept
+    while any of its paragraphs is used. So every remaining version's text and raw body still read back exactly.
+    Call it while holding the run lock."""
+    from sqlalchemy import delete
     from sqlmodel import col, select
 
     import storage
-    from storage import Blob, Paragraph, Version, repo
-    from storage.models import unpack_ids
+    from storage import Blob, ParagraphChunk, Version, repo
+    from storage.models import CHUNK_BITS, unpack_ids, unpack_texts
 
     report = GcReport()
     with storage.session(engine) as s:
@@ -235,15 +236,19 @@ def gc(engine: Engine) -> GcReport:
         # dependents before their bases: a delta's depth is its base's depth + 1
         dead_blobs = sorted(((h, n, depth) for h, (_b, _c, n, depth) in blobs.items() if h not in used_blobs),
                             key=lambda row: -row[2])
-        dead_paragraphs = [(i, n) for i, n in s.exec(select(Paragraph.id, func.length(Paragraph.text)))
-                           if i not in used_paragraphs]
+        used_chunks = {pid >> CHUNK_BITS for pid in used_paragraphs}
+        dead_chunks = [i for i in s.exec(select(ParagraphChunk.id)) if i not in used_chunks]
+        for chunk in _chunks(dead_chunks):
+            texts = [t for data in s.exec(select(ParagraphChunk.data).where(col(ParagraphChunk.id).in_(chunk)))
+                     for t in unpack_texts(data) if t]  # not the gaps of a chunk migration 0002 copied
+            report.paragraphs += len(texts)
+            report.paragraph_chars += sum(map(len, texts))
         for chunk in _chunks([h for h, _, _ in dead_blobs]):
             s.exec(delete(Blob).where(col(Blob.sha256).in_(chunk)))  # type: ignore[call-overload]
-        for chunk in _chunks([i for i, _ in dead_paragraphs]):
-            s.exec(delete(Paragraph).where(col(Paragraph.id).in_(chunk)))  # type: ignore[call-overload]
+        for chunk in _chunks(dead_chunks):
+            s.exec(delete(ParagraphChunk).where(col(ParagraphChunk.id).in_(chunk)))  # type: ignore[call-overload]
         s.commit()
     report.blobs, report.blob_bytes = len(dead_blobs), sum(n or 0 for _, n, _ in dead_blobs)
-    report.paragraphs, report.paragraph_chars = len(dead_paragraphs), sum(n or 0 for _, n in dead_paragraphs)
     return report
 
 
@@ -438,6 +443,7 @@ class _Importer:
         self.s.flush()
         self.doc_ids[url] = doc.id  # type: ignore[assignment]
         versions = d.get("versions") or []
+        known: dict[str, int] = {}  # the previous version's paragraphs: stored once, as add_version does
         for j, v in sorted(enumerate(versions), key=lambda jv: _int(_need(jv[1], "seq", f"{where}.versions[{jv[0]}]"),
                                                                       f"{where}.versions[{jv[0]}].seq")):
             vw = f"{where}.versions[{j}]"
@@ -451,11 +457,12 @@ class _Importer:
                 document_id=doc.id, seq=int(v["seq"]), fetched_at=fetched, title=v.get("title") or "",  # type: ignore[arg-type]
                 exact_hash=_need(v, "content_hash", vw), semantic_hash=_need(v, "semantic_hash", vw), meta=meta or {},
             )
-            version.paragraph_ids = repo.put_paragraphs(session=self.s, texts=paragraphs)
+            version.paragraph_ids = ids = repo.put_paragraphs(session=self.s, texts=paragraphs, known=known)
+            known = dict(zip(paragraphs, ids))
             self.s.add(version)
             doc.latest_seq, doc.last_changed_at = int(v["seq"]), fetched
             commitments = v.get("commitments")  # kept for the newest version; None: extracted on need
-            repo.store_commitments(session=self.s, version=version,
+            repo.store_commitments(session=self.s, version=version, paragraphs=paragraphs,
                                    rows=commitments if isinstance(commitments, list) else None)
             self.report.versions += 1
         self.s.add(doc)

@@ -8,14 +8,14 @@ from .models import (
     DeliveryChange,
     Document,
     FetchError,
-    Paragraph,
+    ParagraphChunk,
     Portal,
     Run,
     Version,
 )
 
 __all__ = [
-    "Blob", "Change", "CommitmentCache", "Delivery", "DeliveryChange", "Document", "FetchError", "Paragraph", "Portal",
-    "Run",
+    "Blob", "Change", "CommitmentCache", "Delivery", "DeliveryChange", "Document", "FetchError", "ParagraphChunk",
+    "Portal", "Run",
     "StorageError", "Version", "display_url", "init_db", "make_engine", "session",
 ]

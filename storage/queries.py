@@ -14,10 +14,23 @@ from sqlalchemy import Text, cast, func, or_
 from sqlmodel import Session, col, select
 
 from . import repo
-from .models import Change, CommitmentCache, Document, FetchError, Paragraph, Portal, Version, unpack_ids, unpack_json
+from .models import (
+    CHUNK_BITS,
+    Change,
+    CommitmentCache,
+    Document,
+    FetchError,
+    ParagraphChunk,
+    Portal,
+    Version,
+    unpack_commitments,
+    unpack_ids,
+    unpack_texts,
+)
 
 #: A text search looks at most at this many matching paragraphs.
 MAX_TEXT_HITS = 5000
+_DOCUMENTS_AT_ONCE = 200  # latest_commitments reads this many documents' paragraphs at a time
 
 
 @dataclass(frozen=True)
@@ -202,17 +215,26 @@ def latest_commitments(
     *, session: Session, document_id: int | None = None
 ) -> list[tuple[int, str, int, list[dict[str, Any]]]]:
     """(document id, title, newest version's seq, its commitments) for every document (or one), by document id.
-    Commitments not extracted yet come back as an empty list (see policywatch.commitments)."""
+    Commitments not extracted yet come back as an empty list (see policywatch.commitments). They are stored
+    against their version's paragraphs, which are read a few hundred documents at a time."""
     q = (
-        select(Document.id, Document.title, Document.latest_seq, CommitmentCache.data)
+        select(Document.id, Document.title, Document.latest_seq, CommitmentCache.data, Version.paragraph_runs)
+        .join(Version, (col(Version.document_id) == col(Document.id)) & (col(Version.seq) == col(Document.latest_seq)))
         .outerjoin(CommitmentCache, (col(CommitmentCache.document_id) == col(Document.id))
                    & (col(CommitmentCache.seq) == col(Document.latest_seq)))
-        .where(col(Document.latest_seq) > 0)
         .order_by(col(Document.id))
     )
     if document_id is not None:
         q = q.where(col(Document.id) == document_id)
-    return [(i, t, seq, list(unpack_json(data) or [])) for i, t, seq, data in session.exec(q)]
+    rows = session.exec(q).all()
+    out = []
+    for start in range(0, len(rows), _DOCUMENTS_AT_ONCE):
+        batch = rows[start : start + _DOCUMENTS_AT_ONCE]
+        ids = {i: unpack_ids(runs) for i, _t, _seq, data, runs in batch if data is not None}
+        texts = repo.paragraph_texts(session=session, ids=[pid for listed in ids.values() for pid in listed])
+        out += [(i, t, seq, list(unpack_commitments(data, [texts[pid] for pid in ids[i]]) or []) if data else [])
+                for i, t, seq, data, _runs in batch]
+    return out
 
 
 # --- search --------------------------------------------------------------------------------------------------------
@@ -231,14 +253,23 @@ def search_titles(*, session: Session, q: str, limit: int = 50) -> list[tuple[Do
 
 def search_text(*, session: Session, q: str, limit: int = 50) -> list[TextHit]:
     """Documents with a paragraph containing ``q`` in any version, newest matching version first per document.
+    Latin letters match in either case.
 
-    Paragraph texts are stored once and shared by versions, so the match runs on the paragraph table (at most
-    ``MAX_TEXT_HITS`` paragraphs) and the versions that list a matching paragraph are found from their id lists."""
-    hits = dict(
-        session.exec(
-            select(Paragraph.id, Paragraph.text).where(col(Paragraph.text).contains(q, autoescape=True)).limit(MAX_TEXT_HITS)
-        ).all()
-    )
+    Paragraph texts are stored compressed, a chunk of them at a time, and shared by versions: the match reads the
+    chunks, newest first, until it has ``MAX_TEXT_HITS`` paragraphs, and the versions that list a matching
+    paragraph are found from their id lists."""
+    needle = q.casefold()
+    cased = any(ch.lower() != ch.upper() for ch in q)
+    hits: dict[int, str] = {}
+    chunks = session.exec(select(ParagraphChunk.id, ParagraphChunk.data).order_by(col(ParagraphChunk.id).desc())
+                          .execution_options(yield_per=200))
+    for chunk_id, data in chunks:
+        for j, text in enumerate(unpack_texts(data)):
+            if needle in (text.casefold() if cased else text):
+                hits[chunk_id << CHUNK_BITS | j] = text
+        if len(hits) >= MAX_TEXT_HITS:
+            break
+    chunks.close()
     if not hits:
         return []
     wanted = set(hits)

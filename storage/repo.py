@@ -8,12 +8,12 @@ import functools
 import hashlib
 import itertools
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import LargeBinary, bindparam, delete, event, func, insert, inspect, type_coerce, update
+from sqlalchemy import bindparam, delete, event, func, insert, inspect, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -23,6 +23,8 @@ from sqlmodel import Session, col, select
 
 from . import varint
 from .models import (
+    CHUNK_BITS,
+    CHUNK_SIZE,
     INHERITED,
     Blob,
     Change,
@@ -31,12 +33,16 @@ from .models import (
     DeliveryChange,
     Document,
     FetchError,
-    Paragraph,
+    ParagraphChunk,
     Portal,
     Version,
+    pack_commitments,
     pack_ids,
     pack_json,
+    pack_texts,
+    unpack_commitments,
     unpack_json,
+    unpack_texts,
 )
 
 
@@ -44,9 +50,9 @@ from .models import (
 # Storing a document (thousands per crawl) reads and writes its rows with Core statements built once, not through
 # ORM objects and flushes: the same rows for a fraction of the Python work. The models these functions return are
 # built from the row values (``_as_loaded``) and belong to no session.
-_DOCUMENTS, _VERSIONS, _BLOBS, _PARAGRAPHS, _CHANGES, _COMMITMENT_CACHE = (
+_DOCUMENTS, _VERSIONS, _BLOBS, _CHUNKS, _CHANGES, _COMMITMENT_CACHE = (
     model.__table__  # type: ignore[attr-defined]
-    for model in (Document, Version, Blob, Paragraph, Change, CommitmentCache)
+    for model in (Document, Version, Blob, ParagraphChunk, Change, CommitmentCache)
 )
 _Model = TypeVar("_Model")
 _KEYS = [f"k{i}" for i in range(512)]  # the bound parameters of ``_among`` queries, in order
@@ -215,10 +221,7 @@ def _skeleton(text: str, paragraphs: Sequence[tuple[int, str]]) -> str:
 def _unskeleton(session: Session, skeleton: str) -> str:
     parts = skeleton.split(_MARK)
     ids = [int(p) for p in parts[1::2]]
-    texts: dict[int, str] = {}
-    for i in range(0, len(ids), 500):
-        for pid, text in session.exec(select(Paragraph.id, Paragraph.text).where(col(Paragraph.id).in_(ids[i : i + 500]))):
-            texts[pid] = text
+    texts = paragraph_texts(session=session, ids=ids)
     parts[1::2] = [texts[i] for i in ids]
     return "".join(parts)
 
@@ -448,38 +451,50 @@ def read_blob(*, session: Session, sha256: str) -> bytes | None:
     return bytes(blob.data)
 
 
-_SHA256 = type_coerce(_PARAGRAPHS.c.sha256, LargeBinary)  # the stored 32 bytes: no hex round trips
-_PARAGRAPH_IDS = _among(select(_SHA256, _PARAGRAPHS.c.id), _SHA256)
-_INSERT_PARAGRAPHS = insert(_PARAGRAPHS).returning(_SHA256, _PARAGRAPHS.c.id)
+_CHUNK_ROWS = _among(select(_CHUNKS.c.id, _CHUNKS.c.data), _CHUNKS.c.id)
+_INSERT_CHUNK = insert(_CHUNKS)
 
 
-def put_paragraphs(*, session: Session, texts: Sequence[str]) -> list[int]:
-    """Store each distinct paragraph text once; return the ids in the given order."""
-    hashes = [hashlib.sha256(t.encode("utf-8")).digest() for t in texts]
-    wanted = list(dict.fromkeys(hashes))
-    known: dict[bytes, int] = {}
+def _rows_among(conn: Connection, sized: Callable[[int], Any], values: Sequence[Any]) -> Iterable[Any]:
+    """The rows of an ``_among`` query for all ``values``, asked in as few statements as possible: up to 512 values
+    each, padded to a power of two by repeating the last (so few sizes are ever compiled)."""
+    for i in range(0, len(values), len(_KEYS)):
+        part = list(values[i : i + len(_KEYS)])
+        size = 1 << (len(part) - 1).bit_length()
+        yield from conn.execute(sized(size), dict(zip(_KEYS, part + part[-1:] * (size - len(part))))).all()
+
+
+def put_paragraphs(*, session: Session, texts: Sequence[str], known: Mapping[str, int] | None = None) -> list[int]:
+    """Store paragraph texts; return their ids in the given order. A text in ``known`` (text -> the id of a stored
+    paragraph, say the previous version's) keeps that id; the others are stored once each, together in new
+    chunks (one for up to CHUNK_SIZE texts). There is no global index of texts: a paragraph is shared with the
+    version it came from, not looked up among all stored ones, which keeps storing a page to one INSERT."""
+    known = known or {}
+    ids: dict[str, int] = {}
+    new = [t for t in dict.fromkeys(texts) if t not in known]
     conn = _connection(session)
-    for i in range(0, len(wanted), len(_KEYS)):
-        chunk = wanted[i : i + len(_KEYS)]
-        size = 1 << (len(chunk) - 1).bit_length()  # a power of two: few statements; the rest repeats the last
-        padded = chunk + chunk[-1:] * (size - len(chunk))
-        rows = conn.execute(_PARAGRAPH_IDS(size), dict(zip(_KEYS, padded))).all()  # all rows at once: cheaper
-        known.update({bytes(h): pid for h, pid in rows})
-    missing = [{"sha256": h, "text": t} for h, t in dict(zip(hashes, texts)).items() if h not in known]
-    if missing:  # one INSERT ... RETURNING for all new paragraphs (SQLite >= 3.35 and PostgreSQL)
-        known.update({bytes(h): pid for h, pid in conn.execute(_INSERT_PARAGRAPHS, missing).all()})
-    return [known[h] for h in hashes]
+    for i in range(0, len(new), CHUNK_SIZE):
+        part = new[i : i + CHUNK_SIZE]
+        chunk_id = conn.execute(_INSERT_CHUNK, {"data": pack_texts(part)}).inserted_primary_key[0]
+        ids.update((text, chunk_id << CHUNK_BITS | j) for j, text in enumerate(part))
+    return [known[t] if t in known else ids[t] for t in texts]
+
+
+def paragraph_texts(*, session: Session, ids: Iterable[int]) -> dict[int, str]:
+    """id -> text for the paragraphs ``ids`` (and the others stored in the same chunks)."""
+    chunk_ids = sorted({pid >> CHUNK_BITS for pid in ids})
+    texts: dict[int, str] = {}
+    for chunk_id, data in _rows_among(_connection(session), _CHUNK_ROWS, chunk_ids):
+        base = chunk_id << CHUNK_BITS
+        texts.update((base | j, text) for j, text in enumerate(unpack_texts(data)))
+    return texts
 
 
 def paragraphs_of(*, session: Session, version: Version) -> list[str]:
     ids = list(version.paragraph_ids or [])
     if not ids:
         return []
-    texts: dict[int, str] = {}
-    distinct = list(set(ids))
-    for i in range(0, len(distinct), 500):
-        for pid, text in session.exec(select(Paragraph.id, Paragraph.text).where(col(Paragraph.id).in_(distinct[i : i + 500]))):
-            texts[pid] = text
+    texts = paragraph_texts(session=session, ids=ids)
     return [texts[i] for i in ids]
 
 
@@ -677,7 +692,12 @@ def add_version(
     conn = _connection(session)
     seq = document.latest_seq + 1
     previous = latest_version(session=session, document_id=document.id) if document.latest_seq else None  # type: ignore[arg-type]
-    paragraph_ids = put_paragraphs(session=session, texts=paragraphs)
+    known = None
+    if previous is not None:  # the paragraphs it keeps are shared with it, not stored again
+        before_ids = previous.paragraph_ids
+        before_texts = paragraph_texts(session=session, ids=before_ids)
+        known = {before_texts[pid]: pid for pid in before_ids}
+    paragraph_ids = put_paragraphs(session=session, texts=paragraphs, known=known)
     kept = {k.lower(): v for k, v in (headers or {}).items() if k.lower() in KEPT_HEADERS} or None
     values = {"title": title, "final_url": final_url, "encoding": encoding, "headers": kept, "meta": meta}
     before = {name: getattr(previous, name) for name in INHERITED} if previous is not None else _DEFAULTS
@@ -702,7 +722,7 @@ def add_version(
         else:
             setattr(document, name, value)
     if previous is not None or commitments is not None:  # a new document has no cached commitments to drop
-        _put_commitments(conn, document.id, seq, commitments)  # type: ignore[arg-type]
+        _put_commitments(conn, document.id, seq, commitments, paragraphs)  # type: ignore[arg-type]
     version = _as_loaded(Version, row)
     _set(version, {name: _shown(name, value) if name != "title" else value for name, value in values.items()})
     return version
@@ -712,22 +732,32 @@ _COMMITMENTS = select(_COMMITMENT_CACHE.c.seq, _COMMITMENT_CACHE.c.data).where(
     _COMMITMENT_CACHE.c.document_id == bindparam("document_id"))
 
 
-def version_commitments(*, session: Session, version: Version) -> list[dict[str, Any]] | None:
+def version_commitments(*, session: Session, version: Version,
+                        paragraphs: Sequence[str] | None = None) -> list[dict[str, Any]] | None:
     """The commitments stored for this version, or None when they are not (a baseline version not extracted yet,
-    or an older version: only a document's newest version keeps them)."""
+    or an older version: only a document's newest version keeps them). They are stored against the version's
+    paragraphs (``pack_commitments``): pass them if you have them, else they are read."""
     row = _connection(session).execute(_COMMITMENTS, {"document_id": version.document_id}).first()
-    return unpack_json(row[1]) if row is not None and row[0] == version.seq else None
+    if row is None or row[0] != version.seq:
+        return None
+    if paragraphs is None:
+        paragraphs = paragraphs_of(session=session, version=version)
+    return unpack_commitments(row[1], paragraphs)
 
 
-def store_commitments(*, session: Session, version: Version, rows: list[dict[str, Any]] | None) -> None:
+def store_commitments(*, session: Session, version: Version, rows: list[dict[str, Any]] | None,
+                      paragraphs: Sequence[str] | None = None) -> None:
     """Keep ``rows`` as the commitments of ``version`` if it is its document's newest version (an older version's
     are not kept); None drops them ("not extracted yet"). One row per document, rewritten in place; an upsert, so
     two workers storing the same document's commitments at once (the end-of-cycle backfill) do not collide, and a
-    newer version's commitments are never replaced by an older one's."""
+    newer version's commitments are never replaced by an older one's. ``paragraphs``: the version's, if you have
+    them (else they are read)."""
     document = session.get(Document, version.document_id)
     if document is None or document.latest_seq != version.seq:
         return
-    _put_commitments(_connection(session), version.document_id, version.seq, rows)
+    if rows is not None and paragraphs is None:
+        paragraphs = paragraphs_of(session=session, version=version)
+    _put_commitments(_connection(session), version.document_id, version.seq, rows, paragraphs or ())
 
 
 _DROP_COMMITMENTS = delete(_COMMITMENT_CACHE).where(_COMMITMENT_CACHE.c.document_id == bindparam("document_id"))
@@ -744,13 +774,15 @@ def _commitments_upsert(dialect: str) -> Any:
     )
 
 
-def _put_commitments(conn: Connection, document_id: int, seq: int, rows: list[dict[str, Any]] | None) -> None:
-    """``store_commitments`` for version ``seq``, known to be its document's newest."""
+def _put_commitments(conn: Connection, document_id: int, seq: int, rows: list[dict[str, Any]] | None,
+                     paragraphs: Sequence[str]) -> None:
+    """``store_commitments`` for version ``seq`` (whose ``paragraphs`` they are), known to be its document's
+    newest."""
     if rows is None:
         conn.execute(_DROP_COMMITMENTS, {"document_id": document_id})
     else:
         conn.execute(_commitments_upsert(conn.dialect.name),
-                     {"document_id": document_id, "seq": seq, "data": pack_json(rows)})
+                     {"document_id": document_id, "seq": seq, "data": pack_commitments(rows, paragraphs)})
 
 
 _INSERT_CHANGE = insert(_CHANGES)

@@ -31,6 +31,16 @@ def export(config: Path) -> dict:
     return json.loads(proc.stdout)
 
 
+def stored_texts(session) -> list[str]:
+    """Every paragraph text in the database, as many times as it is stored."""
+    from sqlmodel import select
+
+    from storage import ParagraphChunk
+    from storage.models import unpack_texts
+
+    return [t for data in session.exec(select(ParagraphChunk.data)) for t in unpack_texts(data) if t]
+
+
 def write_config(path: Path, *, db: Path | str, portals: list[dict], subscriptions: list[dict] = (), extra: str = "") -> Path:
     """A config file; ``db`` is a SQLite file path or a full database URL."""
     def val(v):

@@ -72,8 +72,8 @@ def _diff_response(
             raise HTTPException(404, f"这份文件没有第 {from_seq if old_v is None else to_seq} 版")
         old = repo.paragraphs_of(session=s, version=old_v)
         new = repo.paragraphs_of(session=s, version=new_v)
-        old_rows = repo.version_commitments(session=s, version=old_v)
-        new_rows = repo.version_commitments(session=s, version=new_v)
+        old_rows = repo.version_commitments(session=s, version=old_v, paragraphs=old)
+        new_rows = repo.version_commitments(session=s, version=new_v, paragraphs=new)
         stored = change
         if stored is None and to_seq == from_seq + 1:
             found = queries.change_for_versions(session=s, document_id=document_id, to_seq=to_seq)

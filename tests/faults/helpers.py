@@ -154,7 +154,7 @@ def consistency_problems(db: Path | str) -> list[str]:
     that do not exist, outbox rows in an unknown state. ``db``: a SQLite file or a database URL."""
     from sqlalchemy import create_engine, text
 
-    from storage.models import unpack_ids
+    from storage.models import CHUNK_BITS, unpack_ids, unpack_texts
 
     problems: list[str] = []
     engine = create_engine(_url(db))
@@ -162,7 +162,14 @@ def consistency_problems(db: Path | str) -> list[str]:
         with engine.connect() as conn:
             if engine.dialect.name == "sqlite":
                 problems += [f"foreign key: {tuple(r)}" for r in conn.execute(text("PRAGMA foreign_key_check"))]
-            paragraph_ids = set(conn.execute(text("SELECT id FROM paragraph")).scalars())
+            paragraph_ids: set[int] = set()
+            for chunk_id, data in conn.execute(text("SELECT id, data FROM paragraphchunk")):
+                try:
+                    count = len(unpack_texts(data))
+                except Exception as exc:  # noqa: BLE001  (whatever a torn write left)
+                    problems.append(f"paragraph chunk {chunk_id}: unreadable ({exc})")
+                    continue
+                paragraph_ids.update(chunk_id << CHUNK_BITS | j for j in range(count))
             blobs = dict(conn.execute(text("SELECT sha256, base_sha256 FROM blob")).all())
             problems += [f"blob {b}: base {base} missing" for b, base in blobs.items() if base and base not in blobs]
             seqs: dict[int, list[int]] = {}

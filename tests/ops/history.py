@@ -24,8 +24,14 @@ PARAS_OTHER = ["关于开展清洁生产审核工作的通知", PARAS_V1[0], "�
 
 def page(paragraphs: list[str]) -> bytes:
     """A raw response body holding the paragraphs (stored as a skeleton that refers to the paragraph rows)."""
-    return ("<html><body><div class='nav'>首页 &gt; 政策文件</div>" + "".join(f"<p>{p}</p>" for p in paragraphs)
-            + "<div class='footer'>网站标识码 4101000001</div></body></html>").encode("utf-8")
+    return (f"<html><head><title>河南省人民政府</title></head><body>{NAV}<div class='nav'>首页 &gt; 政策文件</div>"
+            + "".join(f"<p>{p}</p>" for p in paragraphs)
+            + "<div class='footer'>网站标识码 4101000001 豫ICP备05016000号</div></body></html>").encode("utf-8")
+
+
+# a page template's worth of links, as every real page has around its text (what a revision's body shares)
+NAV = "<ul class='menu'>" + "".join(f"<li><a href='/zwgk/{k}/'>{name}</a></li>" for k, name in enumerate(
+    ["首页", "政务公开", "政策文件", "政府信息公开", "政务服务", "互动交流", "走进河南", "专题专栏"])) + "</ul>"
 
 
 COMMITMENT = {"kind": "target", "metric": "单位工业增加值能耗", "value": 23.0, "unit": "%", "qualifier": "以上",

@@ -2,6 +2,7 @@
 pre-migration databases are adopted, and two processes starting on one new database do not collide."""
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -11,7 +12,8 @@ from sqlalchemy import inspect, text
 from sqlmodel import SQLModel, select
 
 import storage
-from storage import Portal, migrate
+from storage import Document, Portal, migrate, queries, repo
+from storage.models import pack_ids
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
 DRIFT = ("storage/models.py and the migrations disagree — write a migration:\n"
@@ -58,10 +60,10 @@ def test_every_revision_downgrades_and_upgrades_again_keeping_earlier_data(engin
 
 
 def test_database_made_before_migrations_is_stamped_not_recreated(engine):
-    SQLModel.metadata.create_all(engine)  # as policywatch did before migrations existed
-    with storage.session(engine) as s:
-        s.add(Portal(name="p", created_at=NOW))
-        s.commit()
+    migrate.upgrade(engine, migrate.BASELINE)  # the schema create_all made before migrations existed...
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE alembic_version"))  # ...without a version
+        conn.execute(text("INSERT INTO portal (name, created_at) VALUES ('p', :t)"), {"t": NOW})
     assert migrate.current(engine) is None
     assert migrate.stamp_or_upgrade_new(engine) == "stamped"
     assert migrate.current(engine) == migrate.BASELINE
@@ -97,3 +99,40 @@ def test_two_processes_starting_on_one_new_database_create_it_once(database_url)
         assert migrate.check(engine) is None
     finally:
         engine.dispose()
+
+
+# paragraphs as revision 0001 stored them: one row each, ids anywhere (across the later chunks' boundaries)
+OLD_PARAGRAPHS = {1: "一、总体要求", 2: "到2020年底，全市单位工业增加值能耗比2015年下降23%以上。", 1023: "二、主要任务",
+                  1024: "（一）推进产业结构调整。", 3000: "三、保障措施"}
+
+
+def test_upgrading_to_paragraph_chunks_keeps_every_text_under_its_id(engine):
+    migrate.upgrade(engine, "0001")
+    order = [1, 2, 1023, 1024, 3000]
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO portal (id, name, created_at) VALUES (1, 'p', :t)"), {"t": NOW})
+        conn.execute(text("INSERT INTO document (id, portal_id, url, title, first_seen_at, latest_seq) "
+                          "VALUES (1, 1, 'http://127.0.0.1/a.html', '方案', :t, 1)"), {"t": NOW})
+        for pid, para in OLD_PARAGRAPHS.items():
+            conn.execute(text("INSERT INTO paragraph (id, sha256, text) VALUES (:id, :h, :text)"),
+                         {"id": pid, "h": hashlib.sha256(para.encode()).digest(), "text": para})
+        conn.execute(text("INSERT INTO version (document_id, seq, fetched_at, title, exact_hash, semantic_hash, "
+                          "paragraph_runs) VALUES (1, 1, :t, '方案', :h, :h, :runs)"),
+                     {"t": NOW, "h": b"\x01" * 32, "runs": pack_ids(order)})
+    migrate.upgrade(engine)
+    assert migrate.schema_diff(engine) == [], DRIFT.format(migrate.schema_diff(engine))
+    expected = [OLD_PARAGRAPHS[i] for i in order]
+    with storage.session(engine) as s:
+        old = repo.latest_version(session=s, document_id=1)
+        assert repo.paragraphs_of(session=s, version=old) == expected
+        edited = [*expected[:1], "到2020年底，全市单位工业增加值能耗比2015年下降20%以上。", *expected[2:]]
+        new = repo.add_version(session=s, document=s.get(Document, 1), fetched_at=NOW, title="方案",
+                               paragraphs=edited, exact_hash="b", semantic_hash="b")
+        s.commit()
+        assert repo.paragraphs_of(session=s, version=new) == edited
+        assert repo.paragraphs_of(session=s, version=old) == expected  # new chunks never take a copied one's id
+        assert [h.document.url for h in queries.search_text(session=s, q="下降23%")] == ["http://127.0.0.1/a.html"]
+    migrate.downgrade(engine, "0001")  # and back: one row per text, the same ids
+    with engine.begin() as conn:
+        rows = dict(conn.execute(text("SELECT id, text FROM paragraph")).all())
+    assert {i: rows[i] for i in OLD_PARAGRAPHS} == OLD_PARAGRAPHS and len(rows) == len(OLD_PARAGRAPHS) + 1

@@ -15,9 +15,9 @@ from policywatch.export import export_json
 from policywatch.cli import CliError
 from policywatch.ops import (DatabaseNotEmpty, ImportFormatError, format_status, gc, import_json, init_config,
                              open_engine, status, url_resolver)
-from storage import Blob, Delivery, Paragraph, Version, migrate, repo
+from storage import Blob, Delivery, ParagraphChunk, Version, migrate, repo
 
-from ..conftest import run_cli
+from ..conftest import run_cli, stored_texts
 from . import history
 from .history import BOT, HOOK, SUBSCRIPTIONS
 
@@ -66,8 +66,10 @@ def test_export_import_export_round_trips_apart_from_ids_and_raw_bodies(source, 
     assert history.normalised(again) == history.normalised(exported)
     assert all(v["raw_sha256"] is None for d in again["documents"] for v in d["versions"])
     with storage.session(dst) as s:
-        # shared paragraphs are stored once, as in the source
-        assert s.exec(select(Paragraph)).all().__len__() == len(set(history.PARAS_V1 + history.PARAS_V2 + history.PARAS_OTHER))
+        # the paragraphs a version keeps from the one before are not stored again, as in the source
+        with storage.session(src) as source_session:
+            assert sorted(stored_texts(s)) == sorted(stored_texts(source_session))
+        assert len(stored_texts(s)) == len(set(history.PARAS_V1 + history.PARAS_V2)) + len(history.PARAS_OTHER)
         # the undelivered digest and baseline summary keep their real (unmasked) URLs and can still be sent
         pending = s.exec(select(Delivery).where(Delivery.status == "pending")).all()
         assert sorted(d.url for d in pending) == sorted([BOT, HOOK])
@@ -156,8 +158,8 @@ def test_gc_frees_only_rows_nothing_uses_and_every_version_still_reads_back(sour
 
     _forget(engine, ids["v3"])
     report = gc(engine)
-    assert (report.blobs, report.paragraphs) == (0, 2)  # the two paragraphs only v3 had; the body is v2's base
-    assert report.paragraph_chars == len(history.PARAS_OTHER[0]) + len(history.PARAS_OTHER[2])
+    assert (report.blobs, report.paragraphs) == (0, 3)  # v3's own text (the body is v2's base)
+    assert report.paragraph_chars == sum(map(len, history.PARAS_OTHER))
     _reads_back(engine, ids, ["v2"])
 
     _forget(engine, ids["v2"])
@@ -165,7 +167,7 @@ def test_gc_frees_only_rows_nothing_uses_and_every_version_still_reads_back(sour
     assert report.blobs == 2 and report.blob_bytes > 0  # a delta and its base, in an order the foreign key allows
     assert report.paragraphs == len(set(history.PARAS_V1 + history.PARAS_V2))
     with storage.session(engine) as s:
-        assert s.exec(select(Blob)).all() == [] and s.exec(select(Paragraph)).all() == []
+        assert s.exec(select(Blob)).all() == [] and s.exec(select(ParagraphChunk)).all() == []
     assert gc(engine) == type(report)()
 
 
@@ -176,7 +178,7 @@ def test_gc_command_prints_what_it_freed(source, tmp_path):
         s.commit()
     proc = run_cli("--config", str(_config_file(tmp_path / "c.toml", url)), "gc", "--vacuum")
     assert proc.returncode == 0, proc.stderr
-    assert "freed 0 raw bodies" in proc.stdout and "2 paragraph(s)" in proc.stdout
+    assert "freed 0 raw bodies" in proc.stdout and "3 paragraph(s)" in proc.stdout  # v3's own text
 
 
 # --- status --------------------------------------------------------------------------------------------------------
@@ -233,13 +235,18 @@ def test_db_commands_and_a_schema_this_version_does_not_know(tmp_path):
 def test_a_database_from_before_migrations_is_adopted(tmp_path):
     url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = storage.make_engine(url)
-    storage.init_db(engine)  # how policywatch created databases before migrations
-    history.build(engine)
+    migrate.upgrade(engine, migrate.BASELINE)  # the schema policywatch created before migrations existed...
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE alembic_version"))  # ...with no version to say so
+        conn.execute(text("INSERT INTO portal (name, created_at) VALUES ('河南省政府文件', :t)"), {"t": history.T0})
     engine.dispose()
-    engine = open_engine(url)  # what every command does first
+    with pytest.raises(CliError, match=f"at {migrate.BASELINE}.*run 'policywatch db upgrade'"):
+        open_engine(url)  # what every command does first: stamped as the baseline, and told what to run
+    up = run_cli("--config", str(_config_file(tmp_path / "c.toml", url, portals=())), "db", "upgrade")
+    assert up.returncode == 0 and f"{migrate.BASELINE} -> {migrate.head()}" in up.stdout, up.stderr
+    engine = open_engine(url)
     try:
-        assert migrate.current(engine) == migrate.BASELINE
-        assert len(export_json(engine)["documents"]) == 2
+        assert [p["name"] for p in export_json(engine)["portals"]] == ["河南省政府文件"]
     finally:
         engine.dispose()
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -10,7 +11,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 import storage
-from storage import Blob, CommitmentCache, Paragraph, Version, repo
+from storage import Blob, CommitmentCache, Version, repo
+
+from ..conftest import stored_texts
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
 
@@ -41,8 +44,8 @@ def test_versions_share_paragraphs_and_raw_bodies(engine):
         assert (v1.seq, v2.seq) == (1, 2)
         assert repo.paragraphs_of(session=s, version=v2) == edited
         assert repo.paragraphs_of(session=s, version=v1) == paras
-        # one new paragraph row for the edit; one blob for two identical bodies
-        assert len(s.exec(select(Paragraph)).all()) == 4
+        # one new paragraph for the edit; one blob for two identical bodies
+        assert sorted(stored_texts(s)) == sorted([*paras, edited[1]])
         assert len(s.exec(select(Blob)).all()) == 1
         assert repo.read_blob(session=s, sha256=v1.raw_sha256) == "<p>同一页面</p>".encode()
         assert repo.latest_version(session=s, document_id=doc.id).seq == 2
@@ -172,6 +175,37 @@ def test_commitments_are_stored_compressed_and_none_means_not_extracted(engine):
         s.commit()
         assert repo.version_commitments(session=s, version=v3) == rows[:1]
         assert len(s.exec(select(CommitmentCache)).all()) == 1
+
+
+def test_a_plans_commitments_cost_a_fraction_of_their_quotes(engine):
+    """A commitment's quote and metric are pieces of its paragraph, which the version stores anyway: the cache
+    refers to that text instead of holding it again, and reads back exactly."""
+    from diffing.targets import extract_commitments
+    from storage.models import pack_json
+
+    text = (Path(__file__).resolve().parents[1] / "data/seeds/001_287681968311ce01.txt").read_text(encoding="utf-8")
+    paragraphs = [line.strip() for line in text.splitlines() if line.strip()]
+    rows = [c.to_json() | {"paragraph": c.paragraph} for c in extract_commitments(paragraphs)]
+    assert len(rows) > 20
+    with storage.session(engine) as s:
+        v = repo.add_version(session=s, document=_doc(s), fetched_at=NOW, title="方案", paragraphs=paragraphs,
+                             exact_hash="a", semantic_hash="a", commitments=rows)
+        s.commit()
+        assert repo.version_commitments(session=s, version=v) == rows
+        assert len(s.get(CommitmentCache, v.document_id).data) < len(pack_json(rows)) / 2
+
+
+def test_any_unicode_text_is_stored_even_what_gb18030_cannot_encode(engine):
+    paragraphs = ["到2025年，PM2.5浓度下降10%。", "𠀀𪚥 ① Ⅻ ﬁ é", "\ud800 一个落单的代理项"]  # the last: a lone surrogate
+    with storage.session(engine) as s:
+        doc = _doc(s)
+        v1 = repo.add_version(session=s, document=doc, fetched_at=NOW, title="t", paragraphs=paragraphs[:2],
+                              exact_hash="a", semantic_hash="a")
+        v2 = repo.add_version(session=s, document=doc, fetched_at=NOW, title="t", paragraphs=paragraphs,
+                              exact_hash="b", semantic_hash="b")
+        s.commit()
+        assert repo.paragraphs_of(session=s, version=v1) == paragraphs[:2]
+        assert repo.paragraphs_of(session=s, version=v2) == paragraphs
 
 
 def test_a_version_reads_back_its_title_metadata_and_urls_however_they_changed(engine):
