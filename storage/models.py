@@ -17,8 +17,9 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import string
 import zlib
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -89,7 +90,7 @@ def _quoted(rows: Any, paragraphs: Sequence[str]) -> list[int]:
                    and 0 <= r["paragraph"] < len(paragraphs)})
 
 
-def _commitments_dict(indexes: list[int], paragraphs: Sequence[str]) -> bytes:
+def _commitments_dict(indexes: list[int], paragraphs: Sequence[str] | Mapping[int, str]) -> bytes:
     text = "\n".join(paragraphs[i] for i in indexes).encode("utf-8")
     return text[len(text) - (_ZDICT_MAX - len(PACK_DICT)):] + PACK_DICT if len(text) + len(PACK_DICT) > _ZDICT_MAX \
         else text + PACK_DICT
@@ -106,15 +107,25 @@ def pack_commitments(rows: list[dict[str, Any]], paragraphs: Sequence[str]) -> b
     return bytes(head) + c.compress(json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode()) + c.flush()
 
 
-def unpack_commitments(data: bytes, paragraphs: Sequence[str]) -> Any:
-    """The rows ``pack_commitments`` packed with these ``paragraphs``; also ``pack_json`` data, as older versions
-    wrote it."""
+def _commitments_header(data: bytes) -> tuple[list[int], int]:
+    (count,), pos = varint.read(data, 1, 1)
+    steps, pos = varint.read(data, count, pos)
+    return list(itertools.accumulate(steps)), pos
+
+
+def quoted_paragraphs(data: bytes) -> list[int]:
+    """The indexes of the paragraphs ``unpack_commitments`` needs for this data (none for ``pack_json`` data)."""
+    data = bytes(data)
+    return _commitments_header(data)[0] if data[:1] == bytes([_COMMITMENTS_V2]) else []
+
+
+def unpack_commitments(data: bytes, paragraphs: Sequence[str] | Mapping[int, str]) -> Any:
+    """The rows ``pack_commitments`` packed with these ``paragraphs`` (or with index -> text for at least the
+    ``quoted_paragraphs``); also ``pack_json`` data, as older versions wrote it."""
     data = bytes(data)
     if data[:1] != bytes([_COMMITMENTS_V2]):
         return unpack_json(data)
-    (count,), pos = varint.read(data, 1, 1)
-    steps, pos = varint.read(data, count, pos)
-    indexes = list(itertools.accumulate(steps))
+    indexes, pos = _commitments_header(data)
     d = zlib.decompressobj(zdict=_commitments_dict(indexes, paragraphs))
     return json.loads(d.decompress(data[pos:]) + d.flush())
 
@@ -289,15 +300,60 @@ def pack_texts(texts: Sequence[str]) -> bytes:
     return bytes([fmt]) + c.compress(b"".join(_SEPARATOR + part for part in parts)) + c.flush()
 
 
-def unpack_texts(data: bytes) -> list[str]:
-    """The texts ``pack_texts`` packed."""
+def _unpacked(data: bytes) -> tuple[int, bytes]:
+    """A chunk's format byte and its texts' bytes, decompressed (each text after a 0xFF byte)."""
     data = bytes(data)
     if not data or data[0] not in _TEXT_FORMATS:
         raise ValueError(f"unknown paragraph chunk format {data[:1]!r}")
-    encoding, errors = _TEXT_FORMATS[data[0]]
     d = zlib.decompressobj(zdict=_TEXT_ZDICTS[data[0]])
-    raw = d.decompress(data[1:]) + d.flush()
+    return data[0], d.decompress(data[1:]) + d.flush()
+
+
+def _decoded(fmt: int, raw: bytes) -> list[str]:
+    encoding, errors = _TEXT_FORMATS[fmt]
+    if fmt == 3:  # decoded at once: each 0xFF (never part of GB18030) becomes U+DCFF, which no text here holds
+        return raw.decode(encoding, "surrogateescape").split("\udcff")[1:]
     return [part.decode(encoding, errors) for part in raw.split(_SEPARATOR)[1:]]
+
+
+def unpack_texts(data: bytes) -> list[str]:
+    """The texts ``pack_texts`` packed."""
+    return _decoded(*_unpacked(data))
+
+
+def unpack_texts_at(data: bytes, indexes: Collection[int]) -> dict[int, str]:
+    """index -> text for ``indexes`` of the texts ``pack_texts`` packed; when they are under half of the chunk,
+    only they are decoded."""
+    fmt, raw = _unpacked(data)
+    parts = raw.split(_SEPARATOR)[1:]
+    if 2 * len(indexes) >= len(parts):
+        texts = _decoded(fmt, raw)
+        return {i: texts[i] for i in indexes}
+    encoding, errors = _TEXT_FORMATS[fmt]
+    return {i: parts[i].decode(encoding, errors) for i in indexes}
+
+
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def find_in_texts(data: bytes, q: str) -> list[tuple[int, str]]:
+    """(index, text) for each text of a packed chunk that contains ``q``, Latin letters A–Z matching in either case.
+    The decompressed bytes are searched first, and decoded only when they hold the query's bytes (most chunks do
+    not): decoding GB18030 costs more than decompressing. Lowering A–Z bytes alike on both sides keeps every real
+    match, even where a GB18030 character's second byte falls in that range."""
+    fmt, raw = _unpacked(data)
+    encoding, errors = _TEXT_FORMATS[fmt]
+    cased = any(ch in string.ascii_letters for ch in q)
+    try:
+        needle = q.encode(encoding, errors)
+    except UnicodeEncodeError:  # a text GB18030 cannot encode is in a UTF-8 chunk, never in this one
+        return []
+    if needle.lower() not in raw.lower() if cased else needle not in raw:
+        return []
+    if not cased:
+        return [(i, text) for i, text in enumerate(_decoded(fmt, raw)) if q in text]
+    folded = q.translate(_ASCII_LOWER)
+    return [(i, text) for i, text in enumerate(_decoded(fmt, raw)) if folded in text.translate(_ASCII_LOWER)]
 
 
 class ParagraphChunk(SQLModel, table=True):

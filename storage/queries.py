@@ -23,9 +23,8 @@ from .models import (
     ParagraphChunk,
     Portal,
     Version,
-    unpack_commitments,
+    find_in_texts,
     unpack_ids,
-    unpack_texts,
 )
 
 #: A text search looks at most at this many matching paragraphs.
@@ -216,7 +215,7 @@ def latest_commitments(
 ) -> list[tuple[int, str, int, list[dict[str, Any]]]]:
     """(document id, title, newest version's seq, its commitments) for every document (or one), by document id.
     Commitments not extracted yet come back as an empty list (see policywatch.commitments). They are stored
-    against their version's paragraphs, which are read a few hundred documents at a time."""
+    against the paragraphs they quote, which are read a few hundred documents at a time."""
     q = (
         select(Document.id, Document.title, Document.latest_seq, CommitmentCache.data, Version.paragraph_runs)
         .join(Version, (col(Version.document_id) == col(Document.id)) & (col(Version.seq) == col(Document.latest_seq)))
@@ -230,9 +229,9 @@ def latest_commitments(
     out = []
     for start in range(0, len(rows), _DOCUMENTS_AT_ONCE):
         batch = rows[start : start + _DOCUMENTS_AT_ONCE]
-        ids = {i: unpack_ids(runs) for i, _t, _seq, data, runs in batch if data is not None}
-        texts = repo.paragraph_texts(session=session, ids=[pid for listed in ids.values() for pid in listed])
-        out += [(i, t, seq, list(unpack_commitments(data, [texts[pid] for pid in ids[i]]) or []) if data else [])
+        stored = [(data, unpack_ids(runs)) for _i, _t, _seq, data, runs in batch if data is not None]
+        unpacked = iter(repo.read_commitments(session=session, stored=stored))
+        out += [(i, t, seq, list(next(unpacked) or []) if data is not None else [])
                 for i, t, seq, data, _runs in batch]
     return out
 
@@ -253,20 +252,17 @@ def search_titles(*, session: Session, q: str, limit: int = 50) -> list[tuple[Do
 
 def search_text(*, session: Session, q: str, limit: int = 50) -> list[TextHit]:
     """Documents with a paragraph containing ``q`` in any version, newest matching version first per document.
-    Latin letters match in either case.
+    Latin letters A–Z match in either case.
 
     Paragraph texts are stored compressed, a chunk of them at a time, and shared by versions: the match reads the
-    chunks, newest first, until it has ``MAX_TEXT_HITS`` paragraphs, and the versions that list a matching
-    paragraph are found from their id lists."""
-    needle = q.casefold()
-    cased = any(ch.lower() != ch.upper() for ch in q)
+    chunks, newest first, until it has ``MAX_TEXT_HITS`` paragraphs (``find_in_texts``), and the versions that list
+    a matching paragraph are found from their id lists."""
     hits: dict[int, str] = {}
     chunks = session.exec(select(ParagraphChunk.id, ParagraphChunk.data).order_by(col(ParagraphChunk.id).desc())
                           .execution_options(yield_per=200))
     for chunk_id, data in chunks:
-        for j, text in enumerate(unpack_texts(data)):
-            if needle in (text.casefold() if cased else text):
-                hits[chunk_id << CHUNK_BITS | j] = text
+        for j, text in find_in_texts(data, q):
+            hits[chunk_id << CHUNK_BITS | j] = text
         if len(hits) >= MAX_TEXT_HITS:
             break
     chunks.close()

@@ -40,9 +40,10 @@ from .models import (
     pack_ids,
     pack_json,
     pack_texts,
+    quoted_paragraphs,
     unpack_commitments,
     unpack_json,
-    unpack_texts,
+    unpack_texts_at,
 )
 
 
@@ -481,13 +482,23 @@ def put_paragraphs(*, session: Session, texts: Sequence[str], known: Mapping[str
 
 
 def paragraph_texts(*, session: Session, ids: Iterable[int]) -> dict[int, str]:
-    """id -> text for the paragraphs ``ids`` (and the others stored in the same chunks)."""
-    chunk_ids = sorted({pid >> CHUNK_BITS for pid in ids})
+    """id -> text for the paragraphs ``ids``."""
+    wanted: dict[int, set[int]] = {}
+    for pid in ids:
+        wanted.setdefault(pid >> CHUNK_BITS, set()).add(pid & (CHUNK_SIZE - 1))
     texts: dict[int, str] = {}
-    for chunk_id, data in _rows_among(_connection(session), _CHUNK_ROWS, chunk_ids):
+    for chunk_id, data in _rows_among(_connection(session), _CHUNK_ROWS, sorted(wanted)):
         base = chunk_id << CHUNK_BITS
-        texts.update((base | j, text) for j, text in enumerate(unpack_texts(data)))
+        texts.update((base | j, text) for j, text in unpack_texts_at(data, wanted[chunk_id]).items())
     return texts
+
+
+def read_commitments(*, session: Session, stored: Sequence[tuple[bytes, Sequence[int]]]) -> list[Any]:
+    """The rows of commitment cache data, each given with its version's paragraph ids: reads only the paragraphs
+    they quote (``pack_commitments``), all of them in one go."""
+    quoted = [quoted_paragraphs(data) for data, _ids in stored]
+    texts = paragraph_texts(session=session, ids=[ids[i] for (_data, ids), at in zip(stored, quoted) for i in at])
+    return [unpack_commitments(data, {i: texts[ids[i]] for i in at}) for (data, ids), at in zip(stored, quoted)]
 
 
 def paragraphs_of(*, session: Session, version: Version) -> list[str]:
@@ -741,7 +752,7 @@ def version_commitments(*, session: Session, version: Version,
     if row is None or row[0] != version.seq:
         return None
     if paragraphs is None:
-        paragraphs = paragraphs_of(session=session, version=version)
+        return read_commitments(session=session, stored=[(row[1], version.paragraph_ids)])[0]
     return unpack_commitments(row[1], paragraphs)
 
 

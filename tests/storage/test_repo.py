@@ -12,6 +12,7 @@ from sqlmodel import select
 
 import storage
 from storage import Blob, CommitmentCache, Version, repo
+from storage.models import find_in_texts, pack_texts
 
 from ..conftest import stored_texts
 
@@ -206,6 +207,19 @@ def test_any_unicode_text_is_stored_even_what_gb18030_cannot_encode(engine):
         s.commit()
         assert repo.paragraphs_of(session=s, version=v1) == paragraphs[:2]
         assert repo.paragraphs_of(session=s, version=v2) == paragraphs
+
+
+# letters, CJK characters whose GB18030 second byte is an ASCII letter ("丄" is 0x81 'A'), and a text GB18030
+# cannot encode: where a byte-level search could go wrong
+_SEARCHED = st.text(alphabet="PMpm2.5丄丅乇中文 \ud800", max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts=st.lists(_SEARCHED, max_size=6), q=_SEARCHED.filter(bool))
+def test_a_search_in_a_stored_chunk_finds_exactly_the_texts_holding_the_query(texts, q):
+    fold = str.maketrans("PM", "pm")  # A–Z in either case; everything else as it is
+    expected = [(i, t) for i, t in enumerate(texts) if q.translate(fold) in t.translate(fold)]
+    assert find_in_texts(pack_texts(texts), q) == expected
 
 
 def test_a_version_reads_back_its_title_metadata_and_urls_however_they_changed(engine):
