@@ -6,13 +6,16 @@ storage). Prints the database size growth per version, and how much of it is the
 document's first version adds (the first document, then each of 20 more new documents of the same portal: a proxy
 for a whole crawl's size); and the CPU time of ``Ingestor.document`` (process time, yet noisy on a busy machine),
 also per new document of a portal's first crawl (500 generated pages stored as one baseline cycle does, in a
-database of their own).
+database of their own). Then how much of a page its main text is, as UTF-8 and as stored (compressed), on the
+synthetic portal bench_crawl.py crawls and on the real government pages of tests/data/corpus: most of what
+policywatch stores per document is that text, and urlwatch stores the whole page.
 
 Rerun: .venv/bin/python benchmarks/bench_storage.py [--versions 100] [--documents 20] [--crawl 500] [--tables]
 """
 from __future__ import annotations
 
 import argparse
+import json
 import sqlite3
 import sys
 import tempfile
@@ -73,6 +76,33 @@ def first_crawl_cpu(documents: int, config: Config, t0: datetime) -> float:
     for item in items:
         ingestor.document(item)
     return (time.process_time() - started) / documents
+
+
+CORPUS = HERE.parent / "tests" / "data" / "corpus"
+
+
+def synthetic_pages(count: int) -> list[tuple[bytes, str | None, str | None]]:
+    """(body, content type, family) of the first ``count`` documents bench_crawl.py's portal serves."""
+    gen = portalgen.Portal(count, "trs")
+    return [(gen.document_html(i).encode("utf-8"), "text/html; charset=utf-8", "trs") for i in range(1, count + 1)]
+
+
+def corpus_pages() -> list[tuple[bytes, str | None, str | None]]:
+    """The real government pages of the test corpus (article and list pages of several CMS families)."""
+    return [((CORPUS / name).read_bytes(), "text/html", None) for name in sorted(json.loads(
+        (CORPUS / "pages.json").read_text(encoding="utf-8")))]
+
+
+def text_share(pages: list[tuple[bytes, str | None, str | None]]) -> tuple[int, int, int]:
+    """Page bytes, main-text bytes (UTF-8) and main-text bytes as stored (pack_texts), summed over ``pages``."""
+    page_bytes = text_bytes = stored = 0
+    for body, content_type, family in pages:
+        text, _encoding = decode_body(body, content_type)
+        paragraphs = extract_document(text, "http://127.0.0.1/a.html", family=family).paragraphs
+        page_bytes += len(body)
+        text_bytes += len("\n".join(paragraphs).encode("utf-8"))
+        stored += len(pack_texts(paragraphs))
+    return page_bytes, text_bytes, stored
 
 
 def main() -> int:
@@ -146,6 +176,11 @@ def main() -> int:
     print(f"CPU (process time) in Ingestor.document: first version {cpu[0] * 1000:.1f} ms, "
           f"revisions {sum(cpu[1:baseline_cpu]) / max(1, baseline_cpu - 1) * 1000:.1f} ms each, new documents "
           f"{sum(cpu[baseline_cpu:]) / max(1, len(cpu) - baseline_cpu) * 1000:.1f} ms each")
+    for label, pages in (("synthetic portal (bench_crawl's pages)", synthetic_pages(200)),
+                         ("real pages in tests/data/corpus", corpus_pages())):
+        page_bytes, text_bytes, stored = text_share(pages)
+        print(f"main text of {len(pages)} {label}: {text_bytes / page_bytes:.0%} of the page bytes as UTF-8, "
+              f"{stored / page_bytes:.1%} as stored ({page_bytes / 1e6:.2f} MB of pages)")
     for name in ("001_287681968311ce01.txt", "003_8a6274789109dfc5.txt"):  # real plans, as stored paragraphs
         lines = [line.strip() for line in (portalgen.DATA / name).read_text("utf-8").splitlines() if line.strip()]
         utf8 = "\n".join(lines).encode("utf-8")
