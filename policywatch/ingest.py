@@ -9,7 +9,6 @@ import hashlib
 import logging
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from typing import Any, Iterator
 
 from sqlalchemy.engine import Engine
@@ -22,7 +21,6 @@ from storage import repo
 
 from .config import Config
 from .events import event_tags, review_url
-from .commitments import ensure as ensure_commitments
 from .commitments import from_rows, to_rows
 from .pipeline import FingerprintedPage
 from .schedule import next_daily, parse_date

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, delete, event, func, insert, inspect, update
+from sqlalchemy import bindparam, delete, event, insert, inspect, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -42,7 +42,6 @@ from .models import (
     pack_texts,
     quoted_paragraphs,
     unpack_commitments,
-    unpack_json,
     unpack_texts_at,
 )
 
@@ -952,10 +951,6 @@ def list_deliveries(*, session: Session, status: str | None = None) -> list[Deli
     if status:
         q = q.where(Delivery.status == status)
     return list(session.exec(q.order_by(Delivery.id)))
-
-
-def outbox_depth(*, session: Session) -> int:
-    return session.exec(select(func.count()).select_from(Delivery).where(col(Delivery.status).in_(["pending", "sending"]))).one()
 
 
 # --- export ----------------------------------------------------------------------------------------------------
