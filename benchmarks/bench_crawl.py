@@ -13,7 +13,7 @@ The documents have distinct texts by default; ``--text shared`` serves every doc
 its database is then far smaller than it would be on a real portal.
 
 Rerun: .venv/bin/python benchmarks/bench_crawl.py --docs 2000 [--shape trs|hanweb] [--text distinct|shared]
-       [--urlwatch [--rounds 5]]
+       [--urlwatch [--rounds 5]] [--tables]
 """
 from __future__ import annotations
 
@@ -287,7 +287,7 @@ def main() -> int:
             print(f"  speed ratio per round {', '.join(f'{r:.2f}' for r in ratios)}x; "
                   f"median {statistics.median(ratios):.2f}x")
     print(f"rerun: .venv/bin/python benchmarks/bench_crawl.py --docs {args.docs} --shape {args.shape} --text {args.text}"
-          + (f" --urlwatch --rounds {args.rounds}" if args.urlwatch else ""))
+          + (f" --urlwatch --rounds {args.rounds}" if args.urlwatch else "") + (" --tables" if args.tables else ""))
     shutil.rmtree(work, ignore_errors=True)
     return 0
 

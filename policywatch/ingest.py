@@ -84,12 +84,14 @@ def attachment_rows(s, page: DocumentPage, prev) -> list[dict]:
     for a in page.attachments:
         row = {"url": a.url, "name": a.name, "file_type": getattr(a, "file_type", None), "sha256": a.sha256,
                "size": a.size, "error": a.error}
-        before = known.get(a.url)
-        if before is not None and a.sha256 in (None, before.get("sha256")):  # unknown or the same file: as before
+        before = known.get(a.url) or {}
+        if a.sha256 is None and before:
             row.update({k: before.get(k) for k in ("sha256", "size", "text_ids")})
-        elif a.text:
+        elif a.text:  # as extracted now; the lines the previous version's copy had are not stored again
             lines = [line.strip() for line in a.text.splitlines() if line.strip()]
-            row["text_ids"] = repo.put_paragraphs(session=s, texts=lines)
+            old_ids = before.get("text_ids") or []
+            old = repo.paragraph_texts(session=s, ids=old_ids) if old_ids else {}
+            row["text_ids"] = repo.put_paragraphs(session=s, texts=lines, known={old[i]: i for i in old_ids})
         rows.append(row)
     return rows
 

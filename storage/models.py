@@ -4,9 +4,10 @@ Layout of a document's history:
 - ``Document``: one monitored URL of one portal.
 - ``Version``: one distinct state of its main text, listing its paragraphs' ids (packed as runs of consecutive ids).
   The texts are stored in ``ParagraphChunk`` rows, compressed together: a document's first version stores its
-  paragraphs as one chunk, and a later version stores only the paragraphs its predecessor did not have, so a version
-  that changes one paragraph costs a chunk of one paragraph plus a few bytes. Its title, final URL, encoding, headers and metadata are stored only when they
-  differ from the previous version's (see ``INHERITED``): read versions through ``storage.repo``, which fills them in.
+  paragraphs in one chunk (one per 1,024), and a later version only the paragraphs its predecessor did not have, so
+  a version that changes one paragraph costs a chunk of one paragraph plus a few bytes. Its title, final URL,
+  encoding, headers and metadata are stored only when they differ from the previous version's (see ``INHERITED``):
+  read versions through ``storage.repo``, which fills them in.
 - ``Blob``: raw response bodies, content-addressed by SHA-256 and compressed; identical bodies are stored once.
 - ``CommitmentCache``: the commitments extracted from a document's newest version (a cache, one row per document).
 - ``Change``: the difference between two versions (or a new document), with its paragraph ops and target changes.
@@ -91,13 +92,13 @@ def _quoted(rows: Any, paragraphs: Sequence[str]) -> list[int]:
 
 
 def _commitments_dict(indexes: list[int], paragraphs: Sequence[str] | Mapping[int, str]) -> bytes:
-    text = "\n".join(paragraphs[i] for i in indexes).encode("utf-8")
-    return text[len(text) - (_ZDICT_MAX - len(PACK_DICT)):] + PACK_DICT if len(text) + len(PACK_DICT) > _ZDICT_MAX \
-        else text + PACK_DICT
+    """The quoted paragraphs, then PACK_DICT; only what zlib uses of it (the last 32 KB)."""
+    text = "\n".join(paragraphs[i] for i in indexes).encode("utf-8", "surrogatepass")
+    return text[max(0, len(text) + len(PACK_DICT) - _ZDICT_MAX):] + PACK_DICT
 
 
 def pack_commitments(rows: list[dict[str, Any]], paragraphs: Sequence[str]) -> bytes:
-    """``pack_json`` for the commitment rows extracted from ``paragraphs``, about a third of its size: a row's quote
+    """``pack_json`` for the commitment rows extracted from ``paragraphs``, under half of its size: a row's quote
     and metric are pieces of the paragraph it names, so those paragraphs (their indexes in a short header) are the
     compression's preset dictionary. Reading it back needs the same paragraphs (``unpack_commitments``)."""
     indexes = _quoted(rows, paragraphs)

@@ -468,7 +468,7 @@ def put_paragraphs(*, session: Session, texts: Sequence[str], known: Mapping[str
     """Store paragraph texts; return their ids in the given order. A text in ``known`` (text -> the id of a stored
     paragraph, say the previous version's) keeps that id; the others are stored once each, together in new
     chunks (one for up to CHUNK_SIZE texts). There is no global index of texts: a paragraph is shared with the
-    version it came from, not looked up among all stored ones, which keeps storing a page to one INSERT."""
+    version it came from, not looked up among all stored ones, which keeps storing a page's text to one INSERT."""
     known = known or {}
     ids: dict[str, int] = {}
     new = [t for t in dict.fromkeys(texts) if t not in known]

@@ -4,6 +4,7 @@ Every function escapes the text itself and returns ``Markup``; nothing scraped e
 """
 from __future__ import annotations
 
+import string
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -59,9 +60,14 @@ def mark_commitments(paragraphs: Sequence[str], commitments: Sequence[dict[str, 
     return out
 
 
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
 def snippet(text: str, query: str, *, width: int = 60) -> Markup:
-    """A window of ``text`` around the first occurrence of ``query``, with every occurrence marked."""
-    at = text.find(query) if query else -1
+    """A window of ``text`` around the first occurrence of ``query``, with every occurrence marked; Latin letters
+    A–Z match in either case, as the text search does (storage.queries.search_text)."""
+    folded, query = text.translate(_ASCII_LOWER), query.translate(_ASCII_LOWER)  # same length, same positions
+    at = folded.find(query) if query else -1
     if at < 0:
         cut = text[: 2 * width]
         return Markup(escape(cut + ("…" if len(text) > len(cut) else "")))
@@ -69,10 +75,10 @@ def snippet(text: str, query: str, *, width: int = 60) -> Markup:
     end = min(len(text), at + len(query) + width)
     window = text[start:end]
     found = []
-    pos = window.find(query)
+    pos = folded.find(query, start, end)
     while pos >= 0:
-        found.append((pos, pos + len(query), Markup('<mark class="hit">')))
-        pos = window.find(query, pos + len(query))
+        found.append((pos - start, pos - start + len(query), Markup('<mark class="hit">')))
+        pos = folded.find(query, pos + len(query), end)
     body = _wrap(window, found)
     return Markup(("…" if start else "") + str(body) + ("…" if end < len(text) else ""))
 

@@ -136,3 +136,24 @@ def test_upgrading_to_paragraph_chunks_keeps_every_text_under_its_id(engine):
     with engine.begin() as conn:
         rows = dict(conn.execute(text("SELECT id, text FROM paragraph")).all())
     assert {i: rows[i] for i in OLD_PARAGRAPHS} == OLD_PARAGRAPHS and len(rows) == len(OLD_PARAGRAPHS) + 1
+
+
+def test_a_database_holding_a_text_twice_refuses_the_downgrade_and_stays_as_it_was(engine):
+    migrate.upgrade(engine)
+    shared = "本通知自印发之日起施行。"  # boilerplate two documents share: stored by each since 0002
+    with storage.session(engine) as s:
+        portal = repo.get_or_create_portal(session=s, name="p", now=NOW)
+        for n in (1, 2):
+            doc = repo.create_document(session=s, portal_id=portal.id, url=f"http://127.0.0.1/{n}.html", title="t",
+                                       now=NOW)
+            repo.add_version(session=s, document=doc, fetched_at=NOW, title="t", paragraphs=[f"第{n}号通知", shared],
+                             exact_hash=str(n), semantic_hash=str(n))
+        s.commit()
+    with pytest.raises(RuntimeError, match="restore a backup"):
+        migrate.downgrade(engine, "0001")
+    assert migrate.current(engine) == migrate.head()
+    assert migrate.schema_diff(engine) == []  # nothing of the attempt is left behind
+    with storage.session(engine) as s:
+        documents = s.exec(select(Document).order_by(Document.id)).all()
+        assert [repo.paragraphs_of(session=s, version=repo.latest_version(session=s, document_id=d.id))
+                for d in documents] == [["第1号通知", shared], ["第2号通知", shared]]

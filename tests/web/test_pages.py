@@ -221,6 +221,8 @@ def test_search_finds_titles_and_text_including_older_versions(client, ids):
     older = soup(client.get("/search?q=2020年年底前全面淘汰"))  # only in the first version
     assert "只见于旧版本" in older.get_text()
     assert "没有找到" in soup(client.get("/search?q=%25_%25")).get_text()  # LIKE wildcards are literal
+    cased = soup(client.get("/search?q=WINDOW.__PWNED"))  # Latin letters match in either case, and are marked
+    assert [m.get_text() for m in cased.select("ul.results li mark.hit")] == ["window.__pwned"]
     assert soup(client.get("/search")).select_one("input[name=q]") is not None
 
 
