@@ -339,9 +339,9 @@ _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 def find_in_texts(data: bytes, q: str) -> list[tuple[int, str]]:
     """(index, text) for each text of a packed chunk that contains ``q``, Latin letters A–Z matching in either case.
-    The decompressed bytes are searched first, and decoded only when they hold the query's bytes (most chunks do
-    not): decoding GB18030 costs more than decompressing. Lowering A–Z bytes alike on both sides keeps every real
-    match, even where a GB18030 character's second byte falls in that range."""
+    The decompressed bytes are searched, and only the texts that hold the query's bytes are decoded (decoding
+    GB18030 costs more than decompressing). Lowering A–Z bytes alike on both sides keeps every real match, even
+    where a GB18030 character's second byte falls in that range."""
     fmt, raw = _unpacked(data)
     encoding, errors = _TEXT_FORMATS[fmt]
     cased = any(ch in string.ascii_letters for ch in q)
@@ -349,12 +349,18 @@ def find_in_texts(data: bytes, q: str) -> list[tuple[int, str]]:
         needle = q.encode(encoding, errors)
     except UnicodeEncodeError:  # a text GB18030 cannot encode is in a UTF-8 chunk, never in this one
         return []
-    if needle.lower() not in raw.lower() if cased else needle not in raw:
+    hay, needle = (raw.lower(), needle.lower()) if cased else (raw, needle)
+    if needle not in hay:
         return []
-    if not cased:
-        return [(i, text) for i, text in enumerate(_decoded(fmt, raw)) if q in text]
+    parts = raw.split(_SEPARATOR)[1:]  # 0xFF is no letter: lowering keeps the separators where they are
     folded = q.translate(_ASCII_LOWER)
-    return [(i, text) for i, text in enumerate(_decoded(fmt, raw)) if folded in text.translate(_ASCII_LOWER)]
+    found = []
+    for i, part in enumerate(hay.split(_SEPARATOR)[1:]):
+        if needle in part:  # a candidate: the bytes may straddle two characters, so check the text itself
+            text = parts[i].decode(encoding, errors)
+            if (folded in text.translate(_ASCII_LOWER)) if cased else (q in text):
+                found.append((i, text))
+    return found
 
 
 class ParagraphChunk(SQLModel, table=True):
