@@ -32,26 +32,15 @@ def from_rows(rows: list[dict[str, Any]]) -> list[Commitment]:
     return [Commitment(**{k: r.get(k) for k in fields if k in r}) for r in rows]
 
 
-def ensure(session: Session, version: Version) -> list[dict[str, Any]]:
+def ensure(session: Session, version: Version, paragraphs: list[str] | None = None) -> list[dict[str, Any]]:
     """The version's commitments, extracting them first if that was deferred; kept if it is the document's newest
-    version (caller commits)."""
-    paragraphs = repo.paragraphs_of(session=session, version=version)
-    rows = repo.version_commitments(session=session, version=version, paragraphs=paragraphs)
-    if rows is None:
-        from diffing.targets import extract_commitments
-
-        rows = to_rows(extract_commitments(paragraphs))
-        repo.store_commitments(session=session, version=version, rows=rows, paragraphs=paragraphs)
-    return rows
-
-
-def rows_for(session: Session, version: Version, paragraphs: list[str] | None = None) -> list[dict[str, Any]]:
-    """Commitments for display: stored ones, else extracted now (and kept only if this is the latest version)."""
-    if paragraphs is None:
-        paragraphs = repo.paragraphs_of(session=session, version=version)
+    version (caller commits). ``paragraphs``: the version's, when the caller has read them already (stored
+    commitments need only the paragraphs they quote)."""
     rows = repo.version_commitments(session=session, version=version, paragraphs=paragraphs)
     if rows is not None:
         return rows
+    if paragraphs is None:
+        paragraphs = repo.paragraphs_of(session=session, version=version)
     from diffing.targets import extract_commitments
 
     rows = to_rows(extract_commitments(paragraphs))

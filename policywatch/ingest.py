@@ -89,9 +89,8 @@ def attachment_rows(s, page: DocumentPage, prev) -> list[dict]:
             row.update({k: before.get(k) for k in ("sha256", "size", "text_ids")})
         elif a.text:  # as extracted now; the lines the previous version's copy had are not stored again
             lines = [line.strip() for line in a.text.splitlines() if line.strip()]
-            old_ids = before.get("text_ids") or []
-            old = repo.paragraph_texts(session=s, ids=old_ids) if old_ids else {}
-            row["text_ids"] = repo.put_paragraphs(session=s, texts=lines, known={old[i]: i for i in old_ids})
+            known_lines = repo.known_paragraphs(session=s, ids=before.get("text_ids") or [])
+            row["text_ids"] = repo.put_paragraphs(session=s, texts=lines, known=known_lines)
         rows.append(row)
     return rows
 
@@ -360,7 +359,7 @@ class Ingestor:
             exact_hash=exact, semantic_hash=semantic, raw=page.body, final_url=page.final_url,
             encoding=page.encoding, headers=page.headers, meta=page.metadata or None,
             commitments=None if commitments is None else to_rows(commitments),
-            attachments=attachments or None,
+            attachments=attachments or None, previous_paragraphs=old_paragraphs,
         )
         ops: list[dict] = []
         target_changes: list = []

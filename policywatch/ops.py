@@ -458,7 +458,7 @@ class _Importer:
                 exact_hash=_need(v, "content_hash", vw), semantic_hash=_need(v, "semantic_hash", vw), meta=meta or {},
             )
             version.paragraph_ids = ids = repo.put_paragraphs(session=self.s, texts=paragraphs, known=known)
-            known = dict(zip(paragraphs, ids))
+            known = repo.known_paragraphs(session=self.s, ids=ids, texts=paragraphs)
             self.s.add(version)
             doc.latest_seq, doc.last_changed_at = int(v["seq"]), fetched
             commitments = v.get("commitments")  # kept for the newest version; None: extracted on need

@@ -492,6 +492,15 @@ def paragraph_texts(*, session: Session, ids: Iterable[int]) -> dict[int, str]:
     return texts
 
 
+def known_paragraphs(*, session: Session, ids: Sequence[int], texts: Sequence[str] | None = None) -> dict[str, int]:
+    """text -> id for the stored paragraphs ``ids``, as ``put_paragraphs`` takes them (``known``); ``texts``: their
+    texts in the same order, when the caller has read them already."""
+    if texts is None:
+        stored = paragraph_texts(session=session, ids=ids)
+        texts = [stored[pid] for pid in ids]
+    return dict(zip(texts, ids))
+
+
 def read_commitments(*, session: Session, stored: Sequence[tuple[bytes, Sequence[int]]]) -> list[Any]:
     """The rows of commitment cache data, each given with its version's paragraph ids: reads only the paragraphs
     they quote (``pack_commitments``), all of them in one go."""
@@ -694,19 +703,19 @@ def add_version(
     meta: dict[str, str] | None = None,
     commitments: list[dict[str, Any]] | None = None,
     attachments: list[dict[str, Any]] | None = None,
+    previous_paragraphs: Sequence[str] | None = None,
 ) -> Version:
     """Store the document's next version and make it the document's latest (its row's ``latest_seq`` and
     ``last_changed_at``, and those attributes of ``document``). Of ``headers`` only KEPT_HEADERS are kept;
-    ``commitments`` (None: not extracted yet) become the document's commitment cache. The returned version reads
-    like one from ``latest_version`` (it is not added to the session)."""
+    ``commitments`` (None: not extracted yet) become the document's commitment cache; ``previous_paragraphs``:
+    the latest version's paragraphs, when the caller has read them already. The returned version reads like one
+    from ``latest_version`` (it is not added to the session)."""
     conn = _connection(session)
     seq = document.latest_seq + 1
     previous = latest_version(session=session, document_id=document.id) if document.latest_seq else None  # type: ignore[arg-type]
-    known = None
-    if previous is not None:  # the paragraphs it keeps are shared with it, not stored again
-        before_ids = previous.paragraph_ids
-        before_texts = paragraph_texts(session=session, ids=before_ids)
-        known = {before_texts[pid]: pid for pid in before_ids}
+    # the paragraphs it keeps from the previous version are shared with it, not stored again
+    known = (known_paragraphs(session=session, ids=previous.paragraph_ids, texts=previous_paragraphs)
+             if previous is not None else None)
     paragraph_ids = put_paragraphs(session=session, texts=paragraphs, known=known)
     kept = {k.lower(): v for k, v in (headers or {}).items() if k.lower() in KEPT_HEADERS} or None
     values = {"title": title, "final_url": final_url, "encoding": encoding, "headers": kept, "meta": meta}

@@ -9,7 +9,7 @@ from starlette.responses import HTMLResponse
 
 from storage import queries, repo
 
-from ..commitments import rows_for as commitment_rows
+from ..commitments import ensure as commitment_rows
 from . import labels
 from .marks import mark_commitments, snippet
 from .site import PER_PAGE, Site, page_number, pager, query

@@ -44,6 +44,14 @@ def _copied_chunks(conn: sa.Connection) -> Iterator[dict]:
         yield {"id": current, "data": pack_texts(texts)}
 
 
+def _continue_ids(conn: sa.Connection, table: str) -> None:
+    """After rows were copied in with their ids: new rows of ``table`` get ids after them (PostgreSQL's sequence;
+    SQLite takes the largest id in use by itself)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), coalesce(max(id), 0) + 1, false) "
+                             f"FROM {table}"))
+
+
 def upgrade() -> None:
     chunks = op.create_table(
         'paragraphchunk',
@@ -61,9 +69,7 @@ def upgrade() -> None:
             batch.clear()
     if batch:
         conn.execute(chunks.insert(), batch)
-    if conn.dialect.name == "postgresql":  # new chunks after the copied ones
-        conn.execute(sa.text("SELECT setval(pg_get_serial_sequence('paragraphchunk', 'id'), "
-                             "coalesce(max(id), 0) + 1, false) FROM paragraphchunk"))
+    _continue_ids(conn, 'paragraphchunk')
     with op.batch_alter_table('paragraph', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_paragraph_sha256'))
     op.drop_table('paragraph')
@@ -114,9 +120,7 @@ def downgrade() -> None:
             batch.append({"id": pid, "sha256": digest, "text": text})
         if batch:
             conn.execute(paragraphs.insert(), batch)
-    if conn.dialect.name == "postgresql":  # new paragraphs after the copied ones
-        conn.execute(sa.text("SELECT setval(pg_get_serial_sequence('paragraph', 'id'), "
-                             "coalesce(max(id), 0) + 1, false) FROM paragraph"))
+    _continue_ids(conn, 'paragraph')
     with op.batch_alter_table('paragraph', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_paragraph_sha256'), ['sha256'], unique=True)
     op.drop_table('paragraphchunk')
