@@ -276,7 +276,7 @@ def main() -> int:
         print(f"urlwatch database: {uw['db_mb']:.1f} MB")
         print(f"ratios (policywatch / urlwatch): first-crawl speed {(f['documents'] / f['wall']) / (args.docs / uf['wall']):.2f}x, "
               f"steady requests {s['requests'] / max(1, us['requests']):.4f}, steady CPU {s['cpu'] / max(1e-9, us['cpu']):.2f}, "
-              f"database {pw['db_mb'] / max(1e-9, uw['db_mb']):.2f}, first-crawl peak RSS (all processes) {f['tree_rss_mb'] / max(1e-9, uf['tree_rss_mb']):.2f}")
+              f"database {pw['db_mb'] / max(1e-9, uw['db_mb']):.3f}, first-crawl peak RSS (all processes) {f['tree_rss_mb'] / max(1e-9, uf['tree_rss_mb']):.2f}")
         print("  (steady bytes are response bodies: urlwatch's are empty 304s, policywatch's the one list page)")
         if rounds:
             pairs = [(f["documents"] / f["wall"], args.docs / uf["wall"]), *rounds]

@@ -205,15 +205,16 @@ def _chunks(items: list, size: int = _CHUNK) -> Iterable[list]:
 def gc(engine: Engine) -> GcReport:
     """Delete Blob and ParagraphChunk rows nothing uses any more. A blob is used when a version points at it (its
     raw body or an attachment) or it is the delta base of a used blob; a paragraph is used when a version lists it
-    (in its text or an attachment's) or a used blob's skeleton refers to it, and a chunk of paragraphs is kept
-    while any of its paragraphs is used. So every remaining version's text and raw body still read back exactly.
-    Call it while holding the run lock."""
-    from sqlalchemy import delete
+    (in its text or an attachment's) or a used blob's skeleton refers to it. A chunk of paragraphs none of which is
+    used is deleted; of one still used, the segments none of whose paragraphs is (those of a deleted version,
+    stored in the same transaction as others) are emptied. So every remaining version's text and raw body still
+    read back exactly. Call it while holding the run lock."""
+    from sqlalchemy import delete, update
     from sqlmodel import col, select
 
     import storage
     from storage import Blob, ParagraphChunk, Version, repo
-    from storage.models import CHUNK_BITS, unpack_ids, unpack_texts
+    from storage.models import CHUNK_BITS, CHUNK_SIZE, hollowed, unpack_ids, unpack_texts
 
     report = GcReport()
     with storage.session(engine) as s:
@@ -236,8 +237,20 @@ def gc(engine: Engine) -> GcReport:
         # dependents before their bases: a delta's depth is its base's depth + 1
         dead_blobs = sorted(((h, n, depth) for h, (_b, _c, n, depth) in blobs.items() if h not in used_blobs),
                             key=lambda row: -row[2])
-        used_chunks = {pid >> CHUNK_BITS for pid in used_paragraphs}
+        used_chunks: dict[int, set[int]] = {}
+        for pid in used_paragraphs:
+            used_chunks.setdefault(pid >> CHUNK_BITS, set()).add(pid & (CHUNK_SIZE - 1))
         dead_chunks = [i for i in s.exec(select(ParagraphChunk.id)) if i not in used_chunks]
+        for chunk in _chunks(sorted(used_chunks), 50):  # rows of up to 128 KB (repo.CHUNK_BYTES)
+            rows = s.exec(select(ParagraphChunk.id, ParagraphChunk.data).where(col(ParagraphChunk.id).in_(chunk)))
+            for chunk_id, data in rows.all():
+                kept = hollowed(data, used_chunks[chunk_id])
+                if kept is not None:
+                    removed = [t for t in kept[1] if t]
+                    report.paragraphs += len(removed)
+                    report.paragraph_chars += sum(map(len, removed))
+                    s.exec(update(ParagraphChunk).where(col(ParagraphChunk.id) == chunk_id)  # type: ignore[call-overload]
+                           .values(data=kept[0]))
         for chunk in _chunks(dead_chunks):
             texts = [t for data in s.exec(select(ParagraphChunk.data).where(col(ParagraphChunk.id).in_(chunk)))
                      for t in unpack_texts(data) if t]  # not the gaps of a chunk migration 0002 copied
@@ -247,6 +260,16 @@ def gc(engine: Engine) -> GcReport:
             s.exec(delete(Blob).where(col(Blob.sha256).in_(chunk)))  # type: ignore[call-overload]
         for chunk in _chunks(dead_chunks):
             s.exec(delete(ParagraphChunk).where(col(ParagraphChunk.id).in_(chunk)))  # type: ignore[call-overload]
+        for chunk in _chunks(sorted(used_chunks), 50):  # rows of up to 128 KB (repo.CHUNK_BYTES)
+            rows = s.exec(select(ParagraphChunk.id, ParagraphChunk.data).where(col(ParagraphChunk.id).in_(chunk)))
+            for chunk_id, data in rows.all():
+                kept = hollowed(data, used_chunks[chunk_id])
+                if kept is not None:
+                    removed = [t for t in kept[1] if t]
+                    report.paragraphs += len(removed)
+                    report.paragraph_chars += sum(map(len, removed))
+                    s.exec(update(ParagraphChunk).where(col(ParagraphChunk.id) == chunk_id)  # type: ignore[call-overload]
+                           .values(data=kept[0]))
         s.commit()
     report.blobs, report.blob_bytes = len(dead_blobs), sum(n or 0 for _, n, _ in dead_blobs)
     return report

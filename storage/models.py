@@ -3,9 +3,10 @@
 Layout of a document's history:
 - ``Document``: one monitored URL of one portal.
 - ``Version``: one distinct state of its main text, listing its paragraphs' ids (packed as runs of consecutive ids).
-  The texts are stored in ``ParagraphChunk`` rows, compressed together: a document's first version stores its
-  paragraphs in one chunk (one per 1,024), and a later version only the paragraphs its predecessor did not have, so
-  a version that changes one paragraph costs a chunk of one paragraph plus a few bytes. Its title, final URL,
+  The texts are stored in ``ParagraphChunk`` rows of up to 1,024, compressed: a document's first version stores
+  all its paragraphs, and a later version only the paragraphs its predecessor did not have, so a version that
+  changes one paragraph costs one compressed paragraph plus a few bytes. The versions a transaction stores share
+  chunks, each version's new paragraphs compressed as one segment. Its title, final URL,
   encoding, headers and metadata are stored only when they differ from the previous version's (see ``INHERITED``):
   read versions through ``storage.repo``, which fills them in.
 - ``Blob``: raw response bodies, content-addressed by SHA-256 and compressed; identical bodies are stored once.
@@ -20,7 +21,7 @@ import json
 import re
 import string
 import zlib
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -301,6 +302,56 @@ def pack_texts(texts: Sequence[str]) -> bytes:
     return bytes([fmt]) + c.compress(b"".join(_SEPARATOR + part for part in parts)) + c.flush()
 
 
+# Chunks written since this format hold segments, one per ``put_paragraphs`` (say one version's new paragraphs):
+# the format byte, then for each segment two varints, its number of texts and its length in bytes, and its texts
+# packed on their own (``pack_texts``). The new paragraphs a transaction stores fill one chunk while it has room
+# (``storage.repo``), so a first crawl writes a row per dozen or so documents, not one per document: SQLite leaves
+# part of a page unused after each large row, and those ends came to a tenth of the table. Each segment is still
+# compressed alone, so reading one document's text decompresses only its own segments. A segment of length 0 holds
+# texts ``ops.gc`` removed: they read as "" and keep the later texts' indexes.
+_SEGMENTED = 4
+
+
+def segment(texts: Sequence[str]) -> bytes:
+    """``texts`` as a segment to append to a chunk (``new_chunk`` starts one)."""
+    payload = pack_texts(texts)
+    head = bytearray()
+    varint.write((len(texts), len(payload)), head)
+    return bytes(head) + payload
+
+
+def new_chunk(texts: Sequence[str]) -> bytes:
+    """A chunk holding ``texts`` as its one segment; ``segment`` of more texts may be appended to it."""
+    return bytes([_SEGMENTED]) + segment(texts)
+
+
+def _segments(data: bytes) -> Iterator[tuple[int, int, bytes]]:
+    """(index of its first text, number of texts, packed texts) of each segment of a segmented chunk."""
+    pos, first = 1, 0
+    while pos < len(data):
+        (count, length), pos = varint.read(data, 2, pos)
+        yield first, count, data[pos : pos + length]
+        pos += length
+        first += count
+
+
+def hollowed(data: bytes, used: Collection[int]) -> tuple[bytes, list[str]] | None:
+    """``data`` without the texts of the segments none of whose indexes is in ``used`` (those texts then read as
+    "", the others keep their indexes), and the texts removed; None when it removes none (or the chunk is of a
+    format written before segments)."""
+    data = bytes(data)
+    if data[:1] != bytes([_SEGMENTED]):
+        return None
+    out, removed = bytearray([_SEGMENTED]), []
+    for first, count, payload in _segments(data):
+        if payload and not any(i in used for i in range(first, first + count)):
+            removed += unpack_texts(payload)
+            payload = b""
+        varint.write((count, len(payload)), out)
+        out += payload
+    return (bytes(out), removed) if removed else None
+
+
 def _unpacked(data: bytes) -> tuple[int, bytes]:
     """A chunk's format byte and its texts' bytes, decompressed (each text after a 0xFF byte)."""
     data = bytes(data)
@@ -318,13 +369,28 @@ def _decoded(fmt: int, raw: bytes) -> list[str]:
 
 
 def unpack_texts(data: bytes) -> list[str]:
-    """The texts ``pack_texts`` packed."""
+    """The texts of a chunk (``new_chunk`` and its segments, or ``pack_texts``)."""
+    data = bytes(data)
+    if data[:1] == bytes([_SEGMENTED]):
+        texts: list[str] = []
+        for _first, count, payload in _segments(data):
+            texts.extend(unpack_texts(payload) if payload else [""] * count)
+        return texts
     return _decoded(*_unpacked(data))
 
 
 def unpack_texts_at(data: bytes, indexes: Collection[int]) -> dict[int, str]:
     """index -> text for ``indexes`` of the texts ``pack_texts`` packed; when they are under half of the chunk,
-    only they are decoded."""
+    only they are decoded. Of a segmented chunk, only the segments that hold ``indexes`` are read."""
+    data = bytes(data)
+    if data[:1] == bytes([_SEGMENTED]):
+        found: dict[int, str] = {}
+        for first, count, payload in _segments(data):
+            local = [i - first for i in indexes if first <= i < first + count]
+            if local:
+                texts = unpack_texts_at(payload, local) if payload else dict.fromkeys(local, "")
+                found.update((first + j, text) for j, text in texts.items())
+        return found
     fmt, raw = _unpacked(data)
     parts = raw.split(_SEPARATOR)[1:]
     if 2 * len(indexes) >= len(parts):
@@ -342,6 +408,10 @@ def find_in_texts(data: bytes, q: str) -> list[tuple[int, str]]:
     The decompressed bytes are searched, and only the texts that hold the query's bytes are decoded (decoding
     GB18030 costs more than decompressing). Lowering A–Z bytes alike on both sides keeps every real match, even
     where a GB18030 character's second byte falls in that range."""
+    data = bytes(data)
+    if data[:1] == bytes([_SEGMENTED]):
+        return [(first + j, text) for first, _count, payload in _segments(data) if payload
+                for j, text in find_in_texts(payload, q)]
     fmt, raw = _unpacked(data)
     encoding, errors = _TEXT_FORMATS[fmt]
     cased = any(ch in string.ascii_letters for ch in q)
@@ -364,7 +434,7 @@ def find_in_texts(data: bytes, q: str) -> list[tuple[int, str]]:
 
 
 class ParagraphChunk(SQLModel, table=True):
-    """Paragraph texts stored together (``pack_texts``): paragraph ``i`` has the id ``id << CHUNK_BITS | i``. Read
+    """Paragraph texts stored together (``new_chunk``): paragraph ``i`` has the id ``id << CHUNK_BITS | i``. Read
     and write them through ``storage.repo`` (``put_paragraphs``, ``paragraphs_of``). Chunk ids are never reused
     (AUTOINCREMENT on SQLite), so an id names one text for as long as the database lives."""
 

@@ -36,11 +36,12 @@ from .models import (
     ParagraphChunk,
     Portal,
     Version,
+    new_chunk,
     pack_commitments,
     pack_ids,
     pack_json,
-    pack_texts,
     quoted_paragraphs,
+    segment,
     unpack_commitments,
     unpack_texts_at,
 )
@@ -453,6 +454,28 @@ def read_blob(*, session: Session, sha256: str) -> bytes | None:
 
 _CHUNK_ROWS = _among(select(_CHUNKS.c.id, _CHUNKS.c.data), _CHUNKS.c.id)
 _INSERT_CHUNK = insert(_CHUNKS)
+_APPEND_TO_CHUNK = update(_CHUNKS).where(_CHUNKS.c.id == bindparam("chunk_id")).values(data=bindparam("chunk_data"))
+# A chunk takes more segments while it holds fewer than CHUNK_SIZE texts and fewer than this many bytes. Each
+# append rewrites the row, so the bound keeps that cheap; reading a text decompresses only its own segment.
+CHUNK_BYTES = 128 * 1024
+_OPEN_CHUNK = "storage.open_chunk"  # the session.info key of the chunk the session's transaction appends to
+
+
+@dataclass
+class _OpenChunk:
+    transaction: Any  # the session's transaction that inserted the chunk: no other one may append to it
+    id: int
+    count: int  # texts in it
+    data: bytes  # as stored
+
+
+def _append(conn: Connection, chunk: _OpenChunk, texts: list[str]) -> bool:
+    """Append ``texts`` to ``chunk`` as a segment; False when the row is gone (rolled back)."""
+    data = chunk.data + segment(texts)
+    if conn.execute(_APPEND_TO_CHUNK, {"chunk_id": chunk.id, "chunk_data": data}).rowcount != 1:
+        return False
+    chunk.count, chunk.data = chunk.count + len(texts), data
+    return True
 
 
 def _rows_among(conn: Connection, sized: Callable[[int], Any], values: Sequence[Any]) -> Iterable[Any]:
@@ -468,15 +491,31 @@ def put_paragraphs(*, session: Session, texts: Sequence[str], known: Mapping[str
     """Store paragraph texts; return their ids in the given order. A text in ``known`` (text -> the id of a stored
     paragraph, say the previous version's) keeps that id; the others are stored once each, together in new
     chunks (one for up to CHUNK_SIZE texts). There is no global index of texts: a paragraph is shared with the
-    version it came from, not looked up among all stored ones, which keeps storing a page's text to one INSERT."""
+    version it came from, not looked up among all stored ones, which keeps storing a page's text to one write.
+    Within one transaction the new texts fill the chunk it last wrote (as a new segment) while it has room, so the
+    versions a batch stores share rows; a transaction never appends to a chunk another one wrote."""
     known = known or {}
     ids: dict[str, int] = {}
     new = [t for t in dict.fromkeys(texts) if t not in known]
+    if not new:
+        return [known[t] for t in texts]
     conn = _connection(session)
-    for i in range(0, len(new), CHUNK_SIZE):
+    transaction = session.get_transaction()
+    chunk = session.info.get(_OPEN_CHUNK)
+    done = 0
+    if (chunk is not None and chunk.transaction is transaction and chunk.count < CHUNK_SIZE
+            and len(chunk.data) < CHUNK_BYTES):
+        part = new[: CHUNK_SIZE - chunk.count]
+        first = chunk.count
+        if _append(conn, chunk, part):
+            ids.update((text, chunk.id << CHUNK_BITS | first + j) for j, text in enumerate(part))
+            done = len(part)
+    for i in range(done, len(new), CHUNK_SIZE):
         part = new[i : i + CHUNK_SIZE]
-        chunk_id = conn.execute(_INSERT_CHUNK, {"data": pack_texts(part)}).inserted_primary_key[0]
+        data = new_chunk(part)
+        chunk_id = conn.execute(_INSERT_CHUNK, {"data": data}).inserted_primary_key[0]
         ids.update((text, chunk_id << CHUNK_BITS | j) for j, text in enumerate(part))
+        session.info[_OPEN_CHUNK] = _OpenChunk(transaction, chunk_id, len(part), data)
     return [known[t] if t in known else ids[t] for t in texts]
 
 

@@ -11,8 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 import storage
-from storage import Blob, CommitmentCache, Version, repo
-from storage.models import find_in_texts, pack_texts
+from storage import Blob, CommitmentCache, ParagraphChunk, Version, queries, repo
+from storage.models import find_in_texts, new_chunk, pack_texts, segment, unpack_texts, unpack_texts_at
 
 from ..conftest import stored_texts
 
@@ -50,6 +50,36 @@ def test_versions_share_paragraphs_and_raw_bodies(engine):
         assert len(s.exec(select(Blob)).all()) == 1
         assert repo.read_blob(session=s, sha256=v1.raw_sha256) == "<p>同一页面</p>".encode()
         assert repo.latest_version(session=s, document_id=doc.id).seq == 2
+
+
+def test_versions_stored_together_share_a_row_and_each_reads_back_and_is_found(engine):
+    texts = [[f"第{i}号方案第{j}段：到2025年完成改造任务{i * 10 + j}项。" for j in range(4)] for i in range(3)]
+    with storage.session(engine) as s:
+        portal = repo.get_or_create_portal(session=s, name="p", now=NOW)
+        docs = [repo.create_document(session=s, portal_id=portal.id, url=f"http://127.0.0.1/{i}.html", title="方案",
+                                     now=NOW) for i in range(3)]
+        versions = [repo.add_version(session=s, document=doc, fetched_at=NOW, title="方案", paragraphs=paras,
+                                     exact_hash=str(i), semantic_hash=str(i)) for i, (doc, paras) in enumerate(zip(docs, texts))]
+        s.commit()
+        assert len(s.exec(select(ParagraphChunk)).all()) == 1  # one row for a transaction's three documents
+        for version, paras in zip(versions, texts):
+            assert repo.paragraphs_of(session=s, version=version) == paras
+        hits = queries.search_text(session=s, q="任务21项")  # in the second segment of the chunk
+        assert [(hit.document.id, hit.paragraph) for hit in hits] == [(docs[2].id, texts[2][1])]
+
+
+def test_a_rolled_back_transactions_chunk_is_not_appended_to(engine):
+    with storage.session(engine) as s:
+        doc = _doc(s)
+        s.commit()
+        repo.add_version(session=s, document=doc, fetched_at=NOW, title="t", paragraphs=["回滚前的一段"],
+                         exact_hash="a", semantic_hash="a")
+        s.rollback()
+        v = repo.add_version(session=s, document=doc, fetched_at=NOW, title="t", paragraphs=["回滚后的一段"],
+                             exact_hash="b", semantic_hash="b")
+        s.commit()
+        assert repo.paragraphs_of(session=s, version=v) == ["回滚后的一段"]
+        assert stored_texts(s) == ["回滚后的一段"]
 
 
 def test_version_sequence_is_unique_per_document(engine):
@@ -215,11 +245,17 @@ _SEARCHED = st.text(alphabet="PMpm2.5丄丅乇中文 \ud800", max_size=12)
 
 
 @settings(max_examples=300, deadline=None)
-@given(texts=st.lists(_SEARCHED, max_size=6), q=_SEARCHED.filter(bool))
-def test_a_search_in_a_stored_chunk_finds_exactly_the_texts_holding_the_query(texts, q):
+@given(texts=st.lists(_SEARCHED, max_size=6), q=_SEARCHED.filter(bool), split=st.integers(0, 6))
+def test_a_search_in_a_stored_chunk_finds_exactly_the_texts_holding_the_query(texts, q, split):
     fold = str.maketrans("PM", "pm")  # A–Z in either case; everything else as it is
     expected = [(i, t) for i, t in enumerate(texts) if q.translate(fold) in t.translate(fold)]
     assert find_in_texts(pack_texts(texts), q) == expected
+    # a chunk of two segments (two versions stored in one transaction): the same texts at the same indexes
+    chunk = new_chunk(texts[:split]) + segment(texts[split:])
+    assert find_in_texts(chunk, q) == expected
+    assert unpack_texts(chunk) == texts
+    wanted = range(max(split - 1, 0), len(texts), 2)  # texts on both sides of the segments' boundary
+    assert unpack_texts_at(chunk, wanted) == {i: texts[i] for i in wanted}
 
 
 def test_a_version_reads_back_its_title_metadata_and_urls_however_they_changed(engine):
