@@ -5,8 +5,8 @@ Layout of a document's history:
 - ``Version``: one distinct state of its main text, listing its paragraphs' ids (packed as runs of consecutive ids).
   The texts are stored in ``ParagraphChunk`` rows of up to 1,024, compressed: a document's first version stores
   all its paragraphs, and a later version only the paragraphs its predecessor did not have, so a version that
-  changes one paragraph costs one compressed paragraph plus a few bytes. The versions a transaction stores share
-  chunks, each version's new paragraphs compressed as one segment. Its title, final URL,
+  changes one paragraph costs one compressed paragraph plus a few bytes. On SQLite the versions a transaction
+  stores share chunks, each version's new paragraphs compressed as one segment. Its title, final URL,
   encoding, headers and metadata are stored only when they differ from the previous version's (see ``INHERITED``):
   read versions through ``storage.repo``, which fills them in.
 - ``Blob``: raw response bodies, content-addressed by SHA-256 and compressed; identical bodies are stored once.
@@ -304,8 +304,8 @@ def pack_texts(texts: Sequence[str]) -> bytes:
 
 # Chunks written since this format hold segments, one per ``put_paragraphs`` (say one version's new paragraphs):
 # the format byte, then for each segment two varints, its number of texts and its length in bytes, and its texts
-# packed on their own (``pack_texts``). The new paragraphs a transaction stores fill one chunk while it has room
-# (``storage.repo``), so a first crawl writes a row per dozen or so documents, not one per document: SQLite leaves
+# packed on their own (``pack_texts``). On SQLite the new paragraphs a transaction stores fill one chunk while it
+# has room (``storage.repo``), so a first crawl writes a row per dozen or so documents, not one each: SQLite leaves
 # part of a page unused after each large row, and those ends came to a tenth of the table. Each segment is still
 # compressed alone, so reading one document's text decompresses only its own segments. A segment of length 0 holds
 # texts ``ops.gc`` removed: they read as "" and keep the later texts' indexes.

@@ -457,6 +457,9 @@ _INSERT_CHUNK = insert(_CHUNKS)
 _APPEND_TO_CHUNK = update(_CHUNKS).where(_CHUNKS.c.id == bindparam("chunk_id")).values(data=bindparam("chunk_data"))
 # A chunk takes more segments while it holds fewer than CHUNK_SIZE texts and fewer than this many bytes. Each
 # append rewrites the row, so the bound keeps that cheap; reading a text decompresses only its own segment.
+# Only on SQLite: there a large row leaves the rest of its last page unused, and a rewritten row's old pages are
+# reused within the transaction. PostgreSQL keeps every rewritten value as a dead copy until it is vacuumed (a
+# first crawl would leave several times its text behind), and stores large values in small pieces anyway.
 CHUNK_BYTES = 128 * 1024
 _OPEN_CHUNK = "storage.open_chunk"  # the session.info key of the chunk the session's transaction appends to
 
@@ -492,8 +495,8 @@ def put_paragraphs(*, session: Session, texts: Sequence[str], known: Mapping[str
     paragraph, say the previous version's) keeps that id; the others are stored once each, together in new
     chunks (one for up to CHUNK_SIZE texts). There is no global index of texts: a paragraph is shared with the
     version it came from, not looked up among all stored ones, which keeps storing a page's text to one write.
-    Within one transaction the new texts fill the chunk it last wrote (as a new segment) while it has room, so the
-    versions a batch stores share rows; a transaction never appends to a chunk another one wrote."""
+    On SQLite, within one transaction the new texts fill the chunk it last wrote (as a new segment) while it has
+    room, so the versions a batch stores share rows; a transaction never appends to a chunk another one wrote."""
     known = known or {}
     ids: dict[str, int] = {}
     new = [t for t in dict.fromkeys(texts) if t not in known]
@@ -504,7 +507,7 @@ def put_paragraphs(*, session: Session, texts: Sequence[str], known: Mapping[str
     chunk = session.info.get(_OPEN_CHUNK)
     done = 0
     if (chunk is not None and chunk.transaction is transaction and chunk.count < CHUNK_SIZE
-            and len(chunk.data) < CHUNK_BYTES):
+            and len(chunk.data) < CHUNK_BYTES and conn.dialect.name == "sqlite"):
         part = new[: CHUNK_SIZE - chunk.count]
         first = chunk.count
         if _append(conn, chunk, part):
