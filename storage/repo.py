@@ -503,11 +503,12 @@ def put_paragraphs(*, session: Session, texts: Sequence[str], known: Mapping[str
     if not new:
         return [known[t] for t in texts]
     conn = _connection(session)
+    shared = conn.dialect.name == "sqlite"  # see CHUNK_BYTES
     transaction = session.get_transaction()
-    chunk = session.info.get(_OPEN_CHUNK)
+    chunk = session.info.get(_OPEN_CHUNK) if shared else None
     done = 0
     if (chunk is not None and chunk.transaction is transaction and chunk.count < CHUNK_SIZE
-            and len(chunk.data) < CHUNK_BYTES and conn.dialect.name == "sqlite"):
+            and len(chunk.data) < CHUNK_BYTES):
         part = new[: CHUNK_SIZE - chunk.count]
         first = chunk.count
         if _append(conn, chunk, part):
@@ -518,7 +519,8 @@ def put_paragraphs(*, session: Session, texts: Sequence[str], known: Mapping[str
         data = new_chunk(part)
         chunk_id = conn.execute(_INSERT_CHUNK, {"data": data}).inserted_primary_key[0]
         ids.update((text, chunk_id << CHUNK_BITS | j) for j, text in enumerate(part))
-        session.info[_OPEN_CHUNK] = _OpenChunk(transaction, chunk_id, len(part), data)
+        if shared:
+            session.info[_OPEN_CHUNK] = _OpenChunk(transaction, chunk_id, len(part), data)
     return [known[t] if t in known else ids[t] for t in texts]
 
 
