@@ -214,7 +214,7 @@ def gc(engine: Engine) -> GcReport:
 
     import storage
     from storage import Blob, ParagraphChunk, Version, repo
-    from storage.models import CHUNK_BITS, CHUNK_SIZE, hollowed, unpack_ids, unpack_texts
+    from storage.models import by_chunk, hollowed, unpack_ids, unpack_texts
 
     report = GcReport()
     with storage.session(engine) as s:
@@ -237,39 +237,29 @@ def gc(engine: Engine) -> GcReport:
         # dependents before their bases: a delta's depth is its base's depth + 1
         dead_blobs = sorted(((h, n, depth) for h, (_b, _c, n, depth) in blobs.items() if h not in used_blobs),
                             key=lambda row: -row[2])
-        used_chunks: dict[int, set[int]] = {}
-        for pid in used_paragraphs:
-            used_chunks.setdefault(pid >> CHUNK_BITS, set()).add(pid & (CHUNK_SIZE - 1))
+        used_chunks = by_chunk(used_paragraphs)
         dead_chunks = [i for i in s.exec(select(ParagraphChunk.id)) if i not in used_chunks]
+
+        def freed(texts: list[str]) -> None:
+            texts = [t for t in texts if t]  # not the gaps of a chunk migration 0002 copied, nor emptied segments
+            report.paragraphs += len(texts)
+            report.paragraph_chars += sum(map(len, texts))
+
         for chunk in _chunks(sorted(used_chunks), 50):  # rows of up to 128 KB (repo.CHUNK_BYTES)
             rows = s.exec(select(ParagraphChunk.id, ParagraphChunk.data).where(col(ParagraphChunk.id).in_(chunk)))
             for chunk_id, data in rows.all():
                 kept = hollowed(data, used_chunks[chunk_id])
                 if kept is not None:
-                    removed = [t for t in kept[1] if t]
-                    report.paragraphs += len(removed)
-                    report.paragraph_chars += sum(map(len, removed))
+                    freed(kept[1])
                     s.exec(update(ParagraphChunk).where(col(ParagraphChunk.id) == chunk_id)  # type: ignore[call-overload]
                            .values(data=kept[0]))
         for chunk in _chunks(dead_chunks):
-            texts = [t for data in s.exec(select(ParagraphChunk.data).where(col(ParagraphChunk.id).in_(chunk)))
-                     for t in unpack_texts(data) if t]  # not the gaps of a chunk migration 0002 copied
-            report.paragraphs += len(texts)
-            report.paragraph_chars += sum(map(len, texts))
+            for data in s.exec(select(ParagraphChunk.data).where(col(ParagraphChunk.id).in_(chunk))):
+                freed(unpack_texts(data))
         for chunk in _chunks([h for h, _, _ in dead_blobs]):
             s.exec(delete(Blob).where(col(Blob.sha256).in_(chunk)))  # type: ignore[call-overload]
         for chunk in _chunks(dead_chunks):
             s.exec(delete(ParagraphChunk).where(col(ParagraphChunk.id).in_(chunk)))  # type: ignore[call-overload]
-        for chunk in _chunks(sorted(used_chunks), 50):  # rows of up to 128 KB (repo.CHUNK_BYTES)
-            rows = s.exec(select(ParagraphChunk.id, ParagraphChunk.data).where(col(ParagraphChunk.id).in_(chunk)))
-            for chunk_id, data in rows.all():
-                kept = hollowed(data, used_chunks[chunk_id])
-                if kept is not None:
-                    removed = [t for t in kept[1] if t]
-                    report.paragraphs += len(removed)
-                    report.paragraph_chars += sum(map(len, removed))
-                    s.exec(update(ParagraphChunk).where(col(ParagraphChunk.id) == chunk_id)  # type: ignore[call-overload]
-                           .values(data=kept[0]))
         s.commit()
     report.blobs, report.blob_bytes = len(dead_blobs), sum(n or 0 for _, n, _ in dead_blobs)
     return report

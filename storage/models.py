@@ -21,7 +21,7 @@ import json
 import re
 import string
 import zlib
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -335,6 +335,17 @@ def _segments(data: bytes) -> Iterator[tuple[int, int, bytes]]:
         first += count
 
 
+def _streams(data: bytes) -> Iterator[tuple[int, int | None, bytes]]:
+    """The compressed streams (``pack_texts``) of any chunk, each as (index of its first text, number of texts,
+    stream): a segmented chunk's segments (an emptied one's stream is b""), or a chunk written before segments as
+    one stream of unknown length."""
+    data = bytes(data)
+    if data[:1] == bytes([_SEGMENTED]):
+        yield from _segments(data)
+    else:
+        yield 0, None, data
+
+
 def hollowed(data: bytes, used: Collection[int]) -> tuple[bytes, list[str]] | None:
     """``data`` without the texts of the segments none of whose indexes is in ``used`` (those texts then read as
     "", the others keep their indexes), and the texts removed; None when it removes none (or the chunk is of a
@@ -345,20 +356,27 @@ def hollowed(data: bytes, used: Collection[int]) -> tuple[bytes, list[str]] | No
     out, removed = bytearray([_SEGMENTED]), []
     for first, count, payload in _segments(data):
         if payload and not any(i in used for i in range(first, first + count)):
-            removed += unpack_texts(payload)
+            removed += _texts(payload)
             payload = b""
         varint.write((count, len(payload)), out)
         out += payload
     return (bytes(out), removed) if removed else None
 
 
-def _unpacked(data: bytes) -> tuple[int, bytes]:
-    """A chunk's format byte and its texts' bytes, decompressed (each text after a 0xFF byte)."""
-    data = bytes(data)
-    if not data or data[0] not in _TEXT_FORMATS:
-        raise ValueError(f"unknown paragraph chunk format {data[:1]!r}")
-    d = zlib.decompressobj(zdict=_TEXT_ZDICTS[data[0]])
-    return data[0], d.decompress(data[1:]) + d.flush()
+def by_chunk(ids: Iterable[int]) -> dict[int, set[int]]:
+    """chunk id -> the indexes in that chunk of the paragraphs ``ids``."""
+    grouped: dict[int, set[int]] = {}
+    for pid in ids:
+        grouped.setdefault(pid >> CHUNK_BITS, set()).add(pid & (CHUNK_SIZE - 1))
+    return grouped
+
+
+def _unpacked(stream: bytes) -> tuple[int, bytes]:
+    """A stream's format byte and its texts' bytes, decompressed (each text after a 0xFF byte)."""
+    if not stream or stream[0] not in _TEXT_FORMATS:
+        raise ValueError(f"unknown paragraph chunk format {stream[:1]!r}")
+    d = zlib.decompressobj(zdict=_TEXT_ZDICTS[stream[0]])
+    return stream[0], d.decompress(stream[1:]) + d.flush()
 
 
 def _decoded(fmt: int, raw: bytes) -> list[str]:
@@ -368,56 +386,57 @@ def _decoded(fmt: int, raw: bytes) -> list[str]:
     return [part.decode(encoding, errors) for part in raw.split(_SEPARATOR)[1:]]
 
 
+def _texts(stream: bytes) -> list[str]:
+    return _decoded(*_unpacked(stream))
+
+
 def unpack_texts(data: bytes) -> list[str]:
     """The texts of a chunk (``new_chunk`` and its segments, or ``pack_texts``)."""
-    data = bytes(data)
-    if data[:1] == bytes([_SEGMENTED]):
-        texts: list[str] = []
-        for _first, count, payload in _segments(data):
-            texts.extend(unpack_texts(payload) if payload else [""] * count)
-        return texts
-    return _decoded(*_unpacked(data))
+    return [text for _first, count, stream in _streams(data)
+            for text in (_texts(stream) if stream else [""] * (count or 0))]
 
 
 def unpack_texts_at(data: bytes, indexes: Collection[int]) -> dict[int, str]:
-    """index -> text for ``indexes`` of the texts ``pack_texts`` packed; when they are under half of the chunk,
-    only they are decoded. Of a segmented chunk, only the segments that hold ``indexes`` are read."""
-    data = bytes(data)
-    if data[:1] == bytes([_SEGMENTED]):
-        found: dict[int, str] = {}
-        for first, count, payload in _segments(data):
-            local = [i - first for i in indexes if first <= i < first + count]
-            if local:
-                texts = unpack_texts_at(payload, local) if payload else dict.fromkeys(local, "")
-                found.update((first + j, text) for j, text in texts.items())
-        return found
-    fmt, raw = _unpacked(data)
-    parts = raw.split(_SEPARATOR)[1:]
-    if 2 * len(indexes) >= len(parts):
-        texts = _decoded(fmt, raw)
-        return {i: texts[i] for i in indexes}
-    encoding, errors = _TEXT_FORMATS[fmt]
-    return {i: parts[i].decode(encoding, errors) for i in indexes}
+    """index -> text for ``indexes`` of a chunk's texts. Only the streams that hold them are decompressed, and of a
+    stream only they are decoded when they are under half of it."""
+    found: dict[int, str] = {}
+    for first, count, stream in _streams(data):
+        local = [i - first for i in indexes if first <= i and (count is None or i < first + count)]
+        if not local:
+            continue
+        if not stream:
+            found.update((first + j, "") for j in local)
+            continue
+        fmt, raw = _unpacked(stream)
+        parts = raw.split(_SEPARATOR)[1:]
+        if 2 * len(local) >= len(parts):
+            texts = _decoded(fmt, raw)
+            found.update((first + j, texts[j]) for j in local)
+        else:
+            encoding, errors = _TEXT_FORMATS[fmt]
+            found.update((first + j, parts[j].decode(encoding, errors)) for j in local)
+    return found
 
 
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
 def find_in_texts(data: bytes, q: str) -> list[tuple[int, str]]:
-    """(index, text) for each text of a packed chunk that contains ``q``, Latin letters A–Z matching in either case.
-    The decompressed bytes are searched, and only the texts that hold the query's bytes are decoded (decoding
-    GB18030 costs more than decompressing). Lowering A–Z bytes alike on both sides keeps every real match, even
-    where a GB18030 character's second byte falls in that range."""
-    data = bytes(data)
-    if data[:1] == bytes([_SEGMENTED]):
-        return [(first + j, text) for first, _count, payload in _segments(data) if payload
-                for j, text in find_in_texts(payload, q)]
-    fmt, raw = _unpacked(data)
+    """(index, text) for each text of a chunk that contains ``q``, Latin letters A–Z matching in either case."""
+    return [(first + j, text) for first, _count, stream in _streams(data) if stream
+            for j, text in _find_in_stream(stream, q)]
+
+
+def _find_in_stream(stream: bytes, q: str) -> list[tuple[int, str]]:
+    """``find_in_texts`` in one stream. The decompressed bytes are searched, and only the texts that hold the
+    query's bytes are decoded (decoding GB18030 costs more than decompressing). Lowering A–Z bytes alike on both
+    sides keeps every real match, even where a GB18030 character's second byte falls in that range."""
+    fmt, raw = _unpacked(stream)
     encoding, errors = _TEXT_FORMATS[fmt]
     cased = any(ch in string.ascii_letters for ch in q)
     try:
         needle = q.encode(encoding, errors)
-    except UnicodeEncodeError:  # a text GB18030 cannot encode is in a UTF-8 chunk, never in this one
+    except UnicodeEncodeError:  # a text GB18030 cannot encode is in a UTF-8 stream, never in this one
         return []
     hay, needle = (raw.lower(), needle.lower()) if cased else (raw, needle)
     if needle not in hay:

@@ -36,6 +36,7 @@ from .models import (
     ParagraphChunk,
     Portal,
     Version,
+    by_chunk,
     new_chunk,
     pack_commitments,
     pack_ids,
@@ -526,9 +527,7 @@ def put_paragraphs(*, session: Session, texts: Sequence[str], known: Mapping[str
 
 def paragraph_texts(*, session: Session, ids: Iterable[int]) -> dict[int, str]:
     """id -> text for the paragraphs ``ids``."""
-    wanted: dict[int, set[int]] = {}
-    for pid in ids:
-        wanted.setdefault(pid >> CHUNK_BITS, set()).add(pid & (CHUNK_SIZE - 1))
+    wanted = by_chunk(ids)
     texts: dict[int, str] = {}
     for chunk_id, data in _rows_among(_connection(session), _CHUNK_ROWS, sorted(wanted)):
         base = chunk_id << CHUNK_BITS
